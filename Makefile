@@ -1,0 +1,51 @@
+# Everything a fresh machine needs is installed from here: README's two commands call it.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+KAFKA_VERSION ?= 3.9.1
+PYTEST_ARGS ?=
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: install demo test test-slow lint bench kafka-up kafka-down clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras --group dev
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/seismo demo --seconds 60
+
+test: install
+	$(BIN)/ruff check .
+	SEISMO_KAFKA_VERSION=$(KAFKA_VERSION) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-slow: install
+	SEISMO_KAFKA_VERSION=$(KAFKA_VERSION) $(BIN)/pytest -m slow $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/drift.py
+
+kafka-up: install
+	$(BIN)/seismo kafka up --version $(KAFKA_VERSION)
+
+kafka-down: install
+	$(BIN)/seismo kafka down --version $(KAFKA_VERSION)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .seismo .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Seismo detectors: pure numpy/scipy statistics."""

@@ -1,0 +1,47 @@
+"""The worker's counters, rendered in the Prometheus text format for ``/metrics``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+HELP = {
+    "seismo_records_total": "Kafka records consumed, by topic.",
+    "seismo_events_written_total": "Valid events written to ClickHouse, by table.",
+    "seismo_dlq_total": "Records sent to the dead-letter topic, by reason.",
+    "seismo_sink_failures_total": "Failed ClickHouse inserts (each retried).",
+    "seismo_batches_total": "Batches processed.",
+}
+
+
+class Metrics:
+    """Counters keyed by (name, label tuple)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+
+    def inc(self, name: str, amount: float = 1, **labels: str) -> None:
+        self._counts[(name, tuple(sorted(labels.items())))] += amount
+
+    def value(self, name: str, **labels: str) -> float:
+        if labels:
+            return self._counts[(name, tuple(sorted(labels.items())))]
+        return sum(v for (n, _), v in self._counts.items() if n == name)
+
+    def snapshot(self) -> dict[str, float]:
+        return {name: self.value(name) for name in sorted({n for n, _ in self._counts})}
+
+    def render(self) -> str:
+        lines: list[str] = []
+        for name in sorted({n for n, _ in self._counts} | set(HELP)):
+            lines.append(f"# HELP {name} {HELP.get(name, name)}")
+            lines.append(f"# TYPE {name} counter")
+            series: Iterable = [(lbl, v) for (n, lbl), v in self._counts.items() if n == name]
+            for labels, value in sorted(series):
+                text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+                lines.append(f"{name}{{{text}}} {value:g}" if text else f"{name} {value:g}")
+        return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

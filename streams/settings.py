@@ -1,0 +1,222 @@
+"""The one settings object: ``SEISMO_*`` environment variables over an optional TOML file.
+
+Everything configurable lives here, is validated once at start, and a bad value becomes one
+:class:`ConfigError` line naming the setting (the CLI prints it without a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from streams.exceptions import ConfigError
+
+ENV_PREFIX = "SEISMO_"
+# Names people already use for these two; honoured when the SEISMO_ one is not set.
+ENV_ALIASES = {
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "clickhouse_url": "CLICKHOUSE_URL",
+}
+CLICKHOUSE_SCHEMES = ("chdb", "http", "https")
+REDACTION_POLICIES = ("raw", "redact", "hash")
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """USD per 1,000 tokens."""
+
+    input_per_1k: float
+    output_per_1k: float
+
+
+# Published list prices at the time of writing; override per deployment in the TOML file.
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(0.00015, 0.0006),
+    "gpt-4o": ModelPrice(0.0025, 0.01),
+    "claude-3-5-haiku": ModelPrice(0.0008, 0.004),
+    "claude-3-5-sonnet": ModelPrice(0.003, 0.015),
+    "llama-3.1-8b": ModelPrice(0.00005, 0.00008),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = ""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
+    kafka_version: str = "3.9.1"  # the local broker `seismo kafka up` assembles
+    kafka_port: int = 9092  # the local broker's port
+    traces_topic: str = "llm.traces"
+    feedback_topic: str = "llm.feedback"
+    dlq_topic: str = "llm.traces.dlq"
+    alerts_topic: str = "seismo.alerts"
+    topic_partitions: int = 4
+    topic_replication: int = 1
+    consumer_group: str = "seismo"
+    # ClickHouse
+    clickhouse_url: str = "chdb://.seismo/chdb"
+    clickhouse_database: str = "seismo"
+    # Worker
+    data_dir: str = ".seismo"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    batch_size: int = 2000
+    batch_seconds: float = 1.0
+    max_event_bytes: int = 1_048_576
+    max_future_skew_seconds: float = 3600.0
+    redaction_policy: str = "redact"
+    log_format: str = "auto"  # auto | json | console
+    prices: Mapping[str, ModelPrice] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    def __post_init__(self) -> None:
+        _check(self.topic_partitions >= 1, "topic_partitions", "must be at least 1")
+        _check(self.topic_replication >= 1, "topic_replication", "must be at least 1")
+        _check(self.batch_size >= 1, "batch_size", "must be at least 1")
+        _check(self.batch_seconds > 0, "batch_seconds", "must be positive")
+        _check(self.max_event_bytes >= 1024, "max_event_bytes", "must be at least 1024")
+        _check(self.max_future_skew_seconds >= 0, "max_future_skew_seconds", "must be >= 0")
+        _check(1 <= self.web_port <= 65535, "web_port", "must be a TCP port")
+        _check(1 <= self.kafka_port <= 65535, "kafka_port", "must be a TCP port")
+        _check(
+            self.redaction_policy in REDACTION_POLICIES,
+            "redaction_policy",
+            f"must be one of {', '.join(REDACTION_POLICIES)}, got {self.redaction_policy!r}",
+        )
+        _check(
+            self.kafka_security_protocol in KAFKA_SECURITY_PROTOCOLS,
+            "kafka_security_protocol",
+            f"must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}",
+        )
+        scheme = urlparse(self.clickhouse_url).scheme
+        _check(
+            scheme in CLICKHOUSE_SCHEMES,
+            "clickhouse_url",
+            f"unknown scheme {scheme + '://' if scheme else self.clickhouse_url!r}; "
+            "use chdb://<dir>, http://host:8123 or https://host:8443",
+        )
+        _check(bool(self.bootstrap_servers()), "kafka_bootstrap_servers", "is empty")
+        for server in self.bootstrap_servers():
+            host, sep, port = server.rpartition(":")
+            _check(
+                bool(sep and host and port.isdigit()),
+                "kafka_bootstrap_servers",
+                f"{server!r} is not host:port",
+            )
+
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+    @property
+    def broker_url(self) -> str:
+        """The Faust form: ``kafka://h1:p1;h2:p2``."""
+        return "kafka://" + ";".join(self.bootstrap_servers())
+
+    @property
+    def chdb_path(self) -> str | None:
+        """Data directory of the embedded engine, or None for a ClickHouse server."""
+        parsed = urlparse(self.clickhouse_url)
+        if parsed.scheme != "chdb":
+            return None
+        return str(Path(parsed.netloc + parsed.path).resolve())
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Security settings passed through to every aiokafka client."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.kafka_sasl_mechanism or "PLAIN",
+                sasl_plain_username=self.kafka_sasl_username,
+                sasl_plain_password=self.kafka_sasl_password,
+            )
+        if "SSL" in self.kafka_security_protocol:
+            import ssl
+
+            context = ssl.create_default_context(cafile=self.kafka_ssl_cafile or None)
+            if self.kafka_ssl_certfile:
+                context.load_cert_chain(self.kafka_ssl_certfile, self.kafka_ssl_keyfile or None)
+            options["ssl_context"] = context
+        return options
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _check(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(name, message)
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    """Turn an environment string (or TOML value) into the type of the default."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[
+                str(raw).lower()
+            ]
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except (ValueError, KeyError):
+        raise ConfigError(name, f"cannot read {raw!r} as {type(default).__name__}") from None
+    return str(raw) if isinstance(default, str) else raw
+
+
+def _prices(table: Any) -> dict[str, ModelPrice]:
+    prices = dict(DEFAULT_PRICES)
+    if not isinstance(table, dict):
+        raise ConfigError("prices", "must be a table of model = {input_per_1k, output_per_1k}")
+    for model, entry in table.items():
+        try:
+            prices[model] = ModelPrice(float(entry["input_per_1k"]), float(entry["output_per_1k"]))
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(
+                f"prices.{model}", "needs numeric input_per_1k and output_per_1k"
+            ) from None
+    return prices
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, config_file: str | Path | None = None, **overrides: Any
+) -> Settings:
+    """Build the settings: defaults < TOML file (``SEISMO_CONFIG``) < environment < overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    defaults = {f.name: f.default for f in fields(Settings) if f.name != "prices"}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError("SEISMO_CONFIG", f"file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("SEISMO_CONFIG", f"{path} is not valid TOML: {exc}") from None
+        section = data.get("seismo", data)
+        for key, raw in section.items():
+            if key == "prices":
+                values["prices"] = _prices(raw)
+            elif key in defaults:
+                values[key] = _coerce(key, raw, defaults[key])
+            else:
+                raise ConfigError(key, f"is not a setting (in {path})")
+    for name, default in defaults.items():
+        for var in (ENV_PREFIX + name.upper(), ENV_ALIASES.get(name)):
+            if var and env.get(var):
+                values[name] = _coerce(var, env[var], default)
+                break
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,69 @@
+"""Batched writes to ClickHouse with retries: a sink is ``add()`` + ``flush()``.
+
+A failed flush keeps its rows and raises :class:`SinkUnavailable` with ``retry_after``; the
+caller (which holds the Kafka offsets) waits and flushes again, and takes no new records
+meanwhile. That is the backpressure: memory stays bounded by one batch per table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from streams.exceptions import SinkUnavailable
+from streams.store import ClickHouseStore
+
+log = logging.getLogger(__name__)
+
+
+class ClickHouseSink:
+    """Rows for one table, flushed column-oriented in one insert."""
+
+    def __init__(
+        self,
+        store: ClickHouseStore,
+        table: str,
+        columns: Sequence[str],
+        min_backoff: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.table = table
+        self.columns = tuple(columns)
+        self._rows: list[tuple[Any, ...]] = []
+        self._min_backoff = min_backoff
+        self._max_backoff = max_backoff
+        self._failures = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self._rows.append(row)
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        self.store.insert_columns(self.table, list(zip(*rows, strict=True)), self.columns)
+
+    async def flush(self) -> int:
+        """Write every pending row; returns how many. Raises SinkUnavailable on failure."""
+        if not self._rows:
+            return 0
+        rows = self._rows
+        try:
+            await self.store.run(self._write, rows)
+        except Exception as exc:
+            self._failures += 1
+            retry_after = min(self._max_backoff, self._min_backoff * 2 ** (self._failures - 1))
+            log.warning(
+                "insert into %s failed (%d rows, attempt %d), retrying in %.1fs: %s",
+                self.table,
+                len(rows),
+                self._failures,
+                retry_after,
+                exc,
+            )
+            raise SinkUnavailable(f"insert into {self.table} failed: {exc}", retry_after) from exc
+        self._failures = 0
+        self._rows = []
+        return len(rows)

@@ -1,0 +1,133 @@
+"""ClickHouse access through clickhouse-connect: the embedded engine (``chdb://dir``) or a server.
+
+The same SQL serves both. The embedded engine has no async client and one process per data
+directory, so every call goes through one worker thread: the event loop never blocks on
+ClickHouse, and the engine is never entered from two threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from streams.exceptions import ConfigError
+
+_STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
+_READ_ONLY_SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS)\b", re.IGNORECASE)
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """The ordered DDL files shipped in ``schemas/clickhouse``: (name, sql)."""
+    folder = resources.files("schemas") / "clickhouse"
+    files = sorted((f.name, f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql"))
+    return files
+
+
+def split_statements(sql: str) -> list[str]:
+    without_comments = "\n".join(
+        line for line in sql.splitlines() if not line.lstrip().startswith("--")
+    )
+    return [s.strip() for s in _STATEMENT_END.split(without_comments) if s.strip()]
+
+
+class ClickHouseStore:
+    """One connection to the Seismo database; blocking calls plus ``a*`` coroutines."""
+
+    def __init__(self, url: str, database: str = "seismo") -> None:
+        self.url = url
+        self.database = database
+        self._client: Any = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+
+    # -- connecting --------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        import clickhouse_connect
+
+        parsed = urlparse(self.url)
+        try:
+            if parsed.scheme == "chdb":
+                # chdb://relative/dir would read "relative" as a host: always pass a full path.
+                directory = Path(parsed.netloc + parsed.path).resolve()
+                directory.mkdir(parents=True, exist_ok=True)
+                dsn = f"chdb://{directory}"
+                bootstrap = clickhouse_connect.get_client(dsn=dsn)
+                bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+                return clickhouse_connect.get_client(dsn=dsn, database=self.database)
+            bootstrap = clickhouse_connect.get_client(dsn=self.url)
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            bootstrap.close()
+            return clickhouse_connect.get_client(dsn=self.url, database=self.database)
+        except Exception as exc:
+            text = str(exc)
+            if "Cannot lock file" in text:
+                raise ConfigError(
+                    "clickhouse_url",
+                    f"the embedded store {parsed.netloc}{parsed.path} is held by another process "
+                    "(a running worker?); read through its API or stop it",
+                ) from None
+            raise ConfigError(
+                "clickhouse_url", f"cannot open {_safe_url(self.url)}: {text.splitlines()[0]}"
+            ) from None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def migrate(self) -> list[str]:
+        """Apply every DDL file in order; each statement is idempotent (IF NOT EXISTS)."""
+        applied = []
+        for name, sql in migration_files():
+            for statement in split_statements(sql):
+                self.client.command(statement)
+            applied.append(name)
+        return applied
+
+    # -- blocking calls ------------------------------------------------------------------------
+    def insert_columns(
+        self, table: str, columns: Sequence[Sequence[Any]], column_names: Sequence[str]
+    ) -> None:
+        self.client.insert(
+            table, list(columns), column_names=list(column_names), column_oriented=True
+        )
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list]:
+        result = self.client.query(sql, parameters=parameters)
+        return list(result.column_names), [list(r) for r in result.result_rows]
+
+    def query_readonly(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> tuple[list[str], list]:
+        """A query a remote reader sent: only reads, enforced by ClickHouse itself too."""
+        if not _READ_ONLY_SQL.match(sql):
+            raise ValueError("only SELECT, WITH, SHOW, DESCRIBE and EXISTS queries are served")
+        result = self.client.query(sql, parameters=parameters, settings={"readonly": 1})
+        return list(result.column_names), [list(r) for r in result.result_rows]
+
+    def command(self, sql: str) -> Any:
+        return self.client.command(sql)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._executor.shutdown(wait=True)
+
+    # -- off the event loop --------------------------------------------------------------------
+    async def run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, for messages and logs."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url

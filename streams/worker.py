@@ -1,0 +1,52 @@
+"""Start a worker: check the settings against the real services, then run Faust."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.config
+from pathlib import Path
+
+import faust
+
+from streams.app import build_app
+from streams.logs import logging_config
+from streams.settings import Settings
+from streams.store import ClickHouseStore
+from streams.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def prepare(settings: Settings) -> ClickHouseStore:
+    """Everything that can fail on configuration, before Faust starts (ConfigError if so)."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    store = ClickHouseStore(settings.clickhouse_url, settings.clickhouse_database)
+    store.migrate()
+    source = settings.topic_partitions
+    asyncio.run(
+        ensure_topics(
+            ",".join(settings.bootstrap_servers()),
+            {
+                settings.traces_topic: source,
+                settings.feedback_topic: source,
+                settings.dlq_topic: 0,
+                settings.alerts_topic: 0,
+            },
+            replication=settings.topic_replication,
+            **settings.kafka_client_options(),
+        )
+    )
+    return store
+
+
+def run(settings: Settings) -> None:
+    config = logging_config(settings.log_format)
+    logging.config.dictConfig(config)
+    store = prepare(settings)
+    app = build_app(settings, store)
+    worker = faust.Worker(app, loglevel="INFO", logging_config=config, redirect_stdouts=False)
+    try:
+        worker.execute_from_commandline()
+    finally:
+        store.close()
