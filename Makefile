@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install demo test test-slow lint bench kafka-up kafka-down clean
+.PHONY: install system-deps demo test test-slow lint bench kafka-up kafka-down clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,7 +23,17 @@ $(BIN)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras --group dev
 	touch $@
 
-install: $(BIN)/.installed
+# Services the tests run for real: Alertmanager from Debian's packages (Kafka comes from
+# Maven Central at first use, see streams/kafka_local.py).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@command -v prometheus-alertmanager >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager; }
+	@command -v java >/dev/null && command -v mvn >/dev/null || \
+	  { echo "Java 17 and Maven are needed for the local Kafka broker"; exit 1; }
+
+install: $(BIN)/.installed system-deps
 
 demo: install
 	$(BIN)/seismo demo --seconds 60

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import logging
 import ssl
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
+from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
 from streams.dead_letters import DeadLetters
-from streams.decode import feedback_decoder, trace_decoder
+from streams.decode import Rejected, feedback_decoder, trace_decoder
+from streams.embedding import TextEmbedder
 from streams.metrics import Metrics
 from streams.pipeline import IngestPipeline
 from streams.pricing import PriceTable
 from streams.records import Record
-from streams.rows import event_row, feedback_row
+from streams.references import ReferenceResolver
+from streams.rows import feedback_row, trace_rows
 from streams.settings import Settings
+from streams.signal_tests import SignalTests, SignalTestSettings
+from streams.signals import SignalScanner
 from streams.sink import ClickHouseSink
 from streams.store import ClickHouseStore
+from streams.window_job import DriftSettings, WindowJob
+from streams.window_service import WindowService
+from streams.windows import WindowClock, WindowSpec
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +68,88 @@ def _record(event: Any) -> Record:
     )
 
 
+def event_rows(scanner: SignalScanner, prices: PriceTable, source: str) -> Any:
+    return lambda events, now: trace_rows(events, now, prices, scanner, source)
+
+
+def dlq_scrubber(redactor: Redactor) -> Any:
+    """The redaction policy over a rejected record's bytes (invalid UTF-8 kept as it was)."""
+    if redactor.policy == "raw":
+        return None
+
+    def scrub(raw: bytes) -> bytes:
+        text = raw.decode("utf-8", "surrogateescape")
+        return redactor(text).encode("utf-8", "surrogateescape")
+
+    return scrub
+
+
+def otlp_decoder(settings: Settings, metrics: Metrics) -> Any:
+    """OTLP export requests to lists of trace events; spans that are not model calls counted."""
+    from streams.otlp import decode_otlp
+
+    skew = timedelta(seconds=settings.max_future_skew_seconds)
+
+    def decode(raw: bytes | None, now: datetime) -> Any:
+        result = decode_otlp(raw, settings.otlp_encoding, max_bytes=settings.max_otlp_bytes,
+                             now=now, max_future_skew=skew)
+        if isinstance(result, Rejected):
+            return result
+        metrics.inc("seismo_otlp_spans_skipped_total", result.skipped_spans)
+        for rejected in result.rejected_spans:
+            metrics.inc("seismo_otlp_spans_rejected_total", reason=rejected.reason)
+        return result.events
+
+    return decode
+
+
+def build_window_service(
+    settings: Settings, store: ClickHouseStore, metrics: Metrics
+) -> WindowService:
+    """The window clock, the reference policy, the detectors and the embedding stage."""
+    spec = WindowSpec(
+        timedelta(seconds=settings.window_seconds),
+        timedelta(seconds=settings.allowed_lateness_seconds),
+        timedelta(seconds=settings.idle_close_seconds),
+    )
+    references = ReferenceResolver(
+        store, spec, settings.reference_policy, settings.reference_events,
+        settings.reference_windows, settings.split_by_prompt_version,
+    )
+    embedder = None
+    if settings.embedding_enabled:
+        embedder = TextEmbedder(
+            settings.embedding_model, settings.embedding_device,
+            settings.embedding_max_seq_length, settings.embedding_batch_size,
+            settings.embedding_cache_size,
+        )
+    signal_tests = SignalTests(
+        store,
+        SignalTestSettings(
+            alpha=settings.signal_alpha, max_rates=dict(settings.max_rates),
+            slo_p95_ms=dict(settings.slo_p95_ms),
+            toxicity_threshold=settings.toxicity_threshold,
+            injection_threshold=settings.injection_threshold,
+        ),
+        settings.split_by_prompt_version,
+    )
+    drift = DriftSettings(
+        fields=tuple(settings.drift_field_list()), alpha=settings.drift_alpha,
+        n_permutations=settings.drift_permutations, sample_size=settings.embedding_sample,
+        reference_sample_size=settings.reference_sample,
+        min_window_events=settings.min_window_events,
+    )
+    job = WindowJob(store, embedder, spec, references, drift, signal_tests,
+                    settings.toxicity_threshold, settings.injection_threshold)
+    return WindowService(store, WindowClock(spec), job, metrics, settings.split_by_prompt_version)
+
+
 def build_app(
     settings: Settings, store: ClickHouseStore, metrics: Metrics | None = None
 ) -> faust.App:
     metrics = metrics or Metrics()
+    windows = build_window_service(settings, store, metrics)
+    windows.restore()
     app = faust.App(
         settings.consumer_group,
         broker=settings.broker_url,
@@ -91,22 +177,40 @@ def build_app(
     async def send_dead_letter(key: bytes | None, value: bytes | None, headers: list) -> Any:
         return await dlq.send(key=key, value=value, headers=headers)
 
-    dead_letters = DeadLetters(send_dead_letter)
+    redactor = Redactor(settings.redaction_policy, settings.redaction_salt)
+    scanner = SignalScanner(redactor, settings.toxicity_model_dir)
+    dead_letters = DeadLetters(send_dead_letter, scrub=dlq_scrubber(redactor))
     prices = PriceTable(settings.prices)
     trace_pipeline = IngestPipeline(
         decode=trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds),
-        to_row=lambda event, now: event_row(event, now, prices),
+        to_rows=event_rows(scanner, prices, "trace"),
         sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
         dead_letters=dead_letters,
         metrics=metrics,
+        on_written=windows.observe,
     )
     feedback_pipeline = IngestPipeline(
         decode=feedback_decoder(settings.max_event_bytes, settings.max_future_skew_seconds),
-        to_row=feedback_row,
+        to_rows=lambda events, now: [feedback_row(e, now) for e in events],
         sink=ClickHouseSink(store, FEEDBACK, FEEDBACK_COLUMNS),
         dead_letters=dead_letters,
         metrics=metrics,
     )
+
+    if settings.otlp_topic:
+        otlp = app.topic(settings.otlp_topic, value_type=bytes, key_type=bytes)
+        otlp_pipeline = IngestPipeline(
+            decode=otlp_decoder(settings, metrics),
+            to_rows=event_rows(scanner, prices, "otlp"),
+            sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
+            dead_letters=dead_letters,
+            metrics=metrics,
+            on_written=windows.observe,
+        )
+
+        @app.agent(otlp, name="ingest_otlp")
+        async def ingest_otlp(stream: Any) -> None:
+            await consume(stream, otlp_pipeline)
 
     async def consume(stream: Any, pipeline: IngestPipeline) -> None:
         async for events in stream.noack_take(settings.batch_size, within=settings.batch_seconds):
@@ -121,6 +225,10 @@ def build_app(
     @app.agent(feedback, name="ingest_feedback")
     async def ingest_feedback(stream: Any) -> None:
         await consume(stream, feedback_pipeline)
+
+    @app.timer(interval=settings.close_check_seconds)
+    async def close_windows() -> None:
+        await windows.tick()
 
     _add_web_api(app, store, metrics)
     app.seismo_metrics = metrics  # type: ignore[attr-defined]
@@ -158,6 +266,17 @@ def _add_web_api(app: faust.App, store: ClickHouseStore, metrics: Metrics) -> No
             except Exception as exc:  # the reader gets the error, the worker carries on
                 return self.json({"error": str(exc).splitlines()[0]}, status=400)
             return self.json({"columns": columns, "rows": _json_safe(rows)})
+
+    @app.page("/api/baselines")
+    class Baselines(View):
+        async def post(self, request: Request) -> Response:
+            from streams.baselines import insert_baseline
+
+            try:
+                await store.run(insert_baseline, store, await request.json())
+            except ValueError as exc:
+                return self.json({"error": str(exc)}, status=400)
+            return self.json({"ok": True})
 
     @app.page("/metrics")
     class Prometheus(View):

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from streams.exceptions import ConfigError, SeismoError
+from streams.grafana_cli import grafana_app
 from streams.settings import ENV_ALIASES, ENV_PREFIX, Settings, load_settings
 
 app = typer.Typer(
@@ -23,6 +24,9 @@ app = typer.Typer(
 )
 kafka_app = typer.Typer(help="A local single-node Kafka broker from Maven Central jars.")
 app.add_typer(kafka_app, name="kafka")
+app.add_typer(grafana_app, name="grafana")
+baseline_app = typer.Typer(help="Drift references: pin a baseline, show the active ones.")
+app.add_typer(baseline_app, name="baseline")
 # Off a terminal (pipes, CI logs) rich assumes 80 columns; the status table needs more.
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
@@ -246,6 +250,44 @@ def demo(
     from streams.demo import run_demo
 
     run_demo(settings(), seconds, rate, console)
+
+
+@baseline_app.command("pin")
+def baseline_pin(
+    app_name: str = typer.Option(..., "--app"),
+    model: str = typer.Option(...),
+    start: str = typer.Option(..., "--from", help="RFC 3339 start of the baseline."),
+    end: str = typer.Option(..., "--to", help="RFC 3339 end of the baseline."),
+    prompt_version: str = typer.Option("", help="With split_by_prompt_version only."),
+) -> None:
+    """Compare APP/MODEL with its stored embeddings of [FROM, TO) (policy `pinned`)."""
+    from streams.baselines import pin
+
+    body = {"app": app_name, "model": model, "from": start, "to": end,
+            "prompt_version": prompt_version}
+    try:
+        where = pin(settings(), body)
+    except ValueError as exc:
+        raise ConfigError("baseline", str(exc)) from None
+    s = settings()
+    console.print(f"pinned {app_name}/{model} to {start} .. {end} (written by {where})")
+    if s.reference_policy != "pinned":
+        console.print(f"[yellow]note:[/] reference_policy is {s.reference_policy!r}; set "
+                      "SEISMO_REFERENCE_POLICY=pinned for pins to take effect")
+
+
+@baseline_app.command("show")
+def baseline_show() -> None:
+    """The reference each stream is compared with now."""
+    from streams.baselines import active_references
+
+    table = Table(title="Active drift references")
+    for name in ("stream", "policy", "source", "from", "to"):
+        table.add_column(name)
+    for ref in active_references(settings()):
+        table.add_row(ref["stream"], ref["policy"], ref["source"], str(ref["from"] or "—"),
+                      str(ref["to"] or "—"))
+    console.print(table)
 
 
 # -- entry point -----------------------------------------------------------------------------

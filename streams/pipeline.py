@@ -29,23 +29,23 @@ class IngestPipeline:
     def __init__(
         self,
         decode: Callable[[bytes | None, datetime], Any],
-        to_row: Callable[[Any, datetime], tuple[Any, ...]],
+        to_rows: Callable[[list[Any], datetime], list[tuple[Any, ...]]],
         sink: ClickHouseSink,
         dead_letters: DeadLetters,
         metrics: Metrics,
-        on_event: Callable[[Any], None] | None = None,
+        on_written: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self.decode = decode
-        self.to_row = to_row
+        self.to_rows = to_rows
         self.sink = sink
         self.dead_letters = dead_letters
         self.metrics = metrics
-        self.on_event = on_event
-        self.stopping = asyncio.Event()
+        self.on_written = on_written
 
     async def process(self, records: Sequence[Record]) -> None:
         now = datetime.now(UTC)
         deliveries = []
+        valid = []
         for record in records:
             self.metrics.inc("seismo_records_total", topic=record.topic)
             result = self.decode(record.value, now)
@@ -53,12 +53,15 @@ class IngestPipeline:
                 self.metrics.inc("seismo_dlq_total", reason=result.reason)
                 deliveries.append(await self.dead_letters.publish(record, result))
                 continue
-            self.sink.add(self.to_row(result, now))
-            if self.on_event is not None:
-                self.on_event(result)
+            # One record is one event, or (an OTLP export request) a list of them.
+            valid.extend(result if isinstance(result, list) else (result,))
+        for row in self.to_rows(valid, now):
+            self.sink.add(row)
         if deliveries:
             await asyncio.gather(*deliveries)
         written = await self._flush_until_written()
+        if self.on_written is not None and valid:
+            self.on_written(valid)
         self.metrics.inc("seismo_events_written_total", written, table=self.sink.table)
         self.metrics.inc("seismo_batches_total")
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from schemas.events import FeedbackEvent, TraceEvent
 from streams.pricing import PriceTable
-
-Redact = Callable[[str], str]
-
-
-def _identity(text: str) -> str:
-    return text
+from streams.signals import EventSignals, SignalScanner
 
 
 def output_tokens_per_second(event: TraceEvent) -> float | None:
@@ -38,10 +33,10 @@ def event_row(
     event: TraceEvent,
     ingested_at: datetime,
     prices: PriceTable,
-    redact: Redact = _identity,
+    signals: EventSignals,
     source: str = "trace",
 ) -> tuple[Any, ...]:
-    """One row in ``schemas.tables.EVENT_COLUMNS`` order; free text goes through ``redact``."""
+    """One row in ``schemas.tables.EVENT_COLUMNS`` order; texts as the redaction left them."""
     return (
         event.event_id,
         event.event_time,
@@ -60,8 +55,8 @@ def event_row(
         total_tokens(event),
         output_tokens_per_second(event),
         prices.cost(event.model, event.prompt_tokens, event.completion_tokens),
-        redact(event.prompt_text()),
-        redact(event.completion or ""),
+        signals.prompt,
+        signals.completion,
         event.prompt_template or "",
         event.prompt_version or "",
         event.temperature,
@@ -72,9 +67,28 @@ def event_row(
         event.chain_step or "",
         event.step_index,
         event.user_id or "",
-        redact(event.reference or ""),
+        signals.reference,
         event.metadata_strings(),
+        signals.toxicity_prompt,
+        signals.toxicity_completion,
+        signals.injection_score,
+        signals.refusal,
+        signals.pii_counts,
+        signals.secret_counts,
     )
+
+
+def trace_rows(
+    events: Sequence[TraceEvent],
+    ingested_at: datetime,
+    prices: PriceTable,
+    scanner: SignalScanner,
+    source: str = "trace",
+) -> list[tuple[Any, ...]]:
+    """Rows of a batch of valid trace events, scanned and redacted together."""
+    signals = scanner.scan(events)
+    return [event_row(e, ingested_at, prices, s, source)
+            for e, s in zip(events, signals, strict=True)]
 
 
 def feedback_row(event: FeedbackEvent, ingested_at: datetime) -> tuple[Any, ...]:

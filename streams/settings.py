@@ -24,6 +24,8 @@ ENV_ALIASES = {
 }
 CLICKHOUSE_SCHEMES = ("chdb", "http", "https")
 REDACTION_POLICIES = ("raw", "redact", "hash")
+REFERENCE_POLICIES = ("first_k", "trailing", "pinned")
+MAPPING_SETTINGS = ("prices", "max_rates", "slo_p95_ms")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 
@@ -62,6 +64,9 @@ class Settings:
     feedback_topic: str = "llm.feedback"
     dlq_topic: str = "llm.traces.dlq"
     alerts_topic: str = "seismo.alerts"
+    otlp_topic: str = ""  # e.g. otlp_spans: the OTel Collector kafka exporter's topic
+    otlp_encoding: str = "auto"  # otlp_json | otlp_proto | auto
+    max_otlp_bytes: int = 16_777_216  # a Collector batch is larger than one event
     topic_partitions: int = 4
     topic_replication: int = 1
     consumer_group: str = "seismo"
@@ -77,8 +82,39 @@ class Settings:
     max_event_bytes: int = 1_048_576
     max_future_skew_seconds: float = 3600.0
     redaction_policy: str = "redact"
+    redaction_salt: str = field(default="", repr=False)  # required by the hash policy
     log_format: str = "auto"  # auto | json | console
+    # Windows
+    window_seconds: float = 300.0
+    allowed_lateness_seconds: float = 30.0
+    idle_close_seconds: float = 60.0
+    close_check_seconds: float = 1.0
+    split_by_prompt_version: bool = False
+    # References
+    reference_policy: str = "first_k"  # first_k | trailing | pinned
+    reference_events: int = 1000
+    reference_windows: int = 1
+    # Embedding drift
+    embedding_enabled: bool = True
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_device: str = "auto"
+    embedding_max_seq_length: int = 256
+    embedding_batch_size: int = 64
+    embedding_cache_size: int = 20_000
+    embedding_sample: int = 500
+    reference_sample: int = 500
+    drift_fields: str = "prompt,completion"
+    drift_alpha: float = 0.01
+    drift_permutations: int = 500
+    min_window_events: int = 20
+    # Per-event signals and their window tests
+    signal_alpha: float = 0.001
+    toxicity_threshold: float = 0.5
+    injection_threshold: float = 0.75
+    toxicity_model_dir: str = ""
     prices: Mapping[str, ModelPrice] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    max_rates: Mapping[str, float] = field(default_factory=dict)  # TOML only: absolute limits
+    slo_p95_ms: Mapping[str, float] = field(default_factory=dict)  # TOML only: per app
 
     def __post_init__(self) -> None:
         _check(self.topic_partitions >= 1, "topic_partitions", "must be at least 1")
@@ -95,9 +131,46 @@ class Settings:
             f"must be one of {', '.join(REDACTION_POLICIES)}, got {self.redaction_policy!r}",
         )
         _check(
+            self.redaction_policy != "hash" or bool(self.redaction_salt),
+            "redaction_salt",
+            "is required with redaction_policy=hash (an unsalted hash of an e-mail is reversible)",
+        )
+        _check(
             self.kafka_security_protocol in KAFKA_SECURITY_PROTOCOLS,
             "kafka_security_protocol",
             f"must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}",
+        )
+        _check(
+            self.otlp_encoding in ("auto", "otlp_json", "otlp_proto"),
+            "otlp_encoding",
+            f"must be auto, otlp_json or otlp_proto, got {self.otlp_encoding!r}",
+        )
+        _check(self.window_seconds > 0, "window_seconds", "must be positive")
+        _check(self.allowed_lateness_seconds >= 0, "allowed_lateness_seconds", "must be >= 0")
+        _check(self.idle_close_seconds > 0, "idle_close_seconds", "must be positive")
+        _check(self.close_check_seconds > 0, "close_check_seconds", "must be positive")
+        _check(
+            self.reference_policy in REFERENCE_POLICIES,
+            "reference_policy",
+            f"must be one of {', '.join(REFERENCE_POLICIES)}, got {self.reference_policy!r}",
+        )
+        _check(self.reference_events >= 2, "reference_events", "must be at least 2")
+        _check(self.reference_windows >= 1, "reference_windows", "must be at least 1")
+        for name in ("drift_alpha", "signal_alpha"):
+            _check(0 < getattr(self, name) < 1, name, "must be between 0 and 1")
+        for name in ("toxicity_threshold", "injection_threshold"):
+            _check(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
+        _check(self.drift_permutations >= 1, "drift_permutations", "must be at least 1")
+        for name in ("embedding_sample", "reference_sample", "min_window_events",
+                     "embedding_batch_size", "embedding_max_seq_length"):
+            _check(getattr(self, name) >= 2, name, "must be at least 2")
+        unknown = set(self.drift_field_list()) - {"prompt", "completion"}
+        _check(not unknown, "drift_fields", f"unknown field(s) {sorted(unknown)}")
+        _check(
+            self.embedding_device == "auto" or self.embedding_device.split(":")[0]
+            in ("cpu", "cuda", "mps"),
+            "embedding_device",
+            "must be auto, cpu, cuda[:N] or mps",
         )
         scheme = urlparse(self.clickhouse_url).scheme
         _check(
@@ -114,6 +187,9 @@ class Settings:
                 "kafka_bootstrap_servers",
                 f"{server!r} is not host:port",
             )
+
+    def drift_field_list(self) -> list[str]:
+        return [f.strip() for f in self.drift_fields.split(",") if f.strip()]
 
     def bootstrap_servers(self) -> list[str]:
         return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
@@ -190,13 +266,22 @@ def _prices(table: Any) -> dict[str, ModelPrice]:
     return prices
 
 
+def _numbers(name: str, table: Any) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise ConfigError(name, "must be a table of name = number")
+    try:
+        return {str(k): float(v) for k, v in table.items()}
+    except (TypeError, ValueError):
+        raise ConfigError(name, "every value must be a number") from None
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, config_file: str | Path | None = None, **overrides: Any
 ) -> Settings:
     """Build the settings: defaults < TOML file (``SEISMO_CONFIG``) < environment < overrides."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
-    defaults = {f.name: f.default for f in fields(Settings) if f.name != "prices"}
+    defaults = {f.name: f.default for f in fields(Settings) if f.name not in MAPPING_SETTINGS}
     path = config_file or env.get(ENV_PREFIX + "CONFIG")
     if path:
         try:
@@ -209,6 +294,8 @@ def load_settings(
         for key, raw in section.items():
             if key == "prices":
                 values["prices"] = _prices(raw)
+            elif key in MAPPING_SETTINGS:
+                values[key] = _numbers(key, raw)
             elif key in defaults:
                 values[key] = _coerce(key, raw, defaults[key])
             else:

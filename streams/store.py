@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -44,6 +45,9 @@ class ClickHouseStore:
         self.database = database
         self._client: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
+        # The window job queries from its own thread while batches are inserted: one call
+        # inside the engine at a time.
+        self._lock = threading.RLock()
 
     # -- connecting --------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -77,9 +81,10 @@ class ClickHouseStore:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = self._connect()
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
 
     def migrate(self) -> list[str]:
         """Apply every DDL file in order; each statement is idempotent (IF NOT EXISTS)."""
@@ -94,12 +99,14 @@ class ClickHouseStore:
     def insert_columns(
         self, table: str, columns: Sequence[Sequence[Any]], column_names: Sequence[str]
     ) -> None:
-        self.client.insert(
-            table, list(columns), column_names=list(column_names), column_oriented=True
-        )
+        with self._lock:
+            self.client.insert(
+                table, list(columns), column_names=list(column_names), column_oriented=True
+            )
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list]:
-        result = self.client.query(sql, parameters=parameters)
+        with self._lock:
+            result = self.client.query(sql, parameters=parameters)
         return list(result.column_names), [list(r) for r in result.result_rows]
 
     def query_readonly(
@@ -108,11 +115,13 @@ class ClickHouseStore:
         """A query a remote reader sent: only reads, enforced by ClickHouse itself too."""
         if not _READ_ONLY_SQL.match(sql):
             raise ValueError("only SELECT, WITH, SHOW, DESCRIBE and EXISTS queries are served")
-        result = self.client.query(sql, parameters=parameters, settings={"readonly": 1})
+        with self._lock:
+            result = self.client.query(sql, parameters=parameters, settings={"readonly": 1})
         return list(result.column_names), [list(r) for r in result.result_rows]
 
     def command(self, sql: str) -> Any:
-        return self.client.command(sql)
+        with self._lock:
+            return self.client.command(sql)
 
     def close(self) -> None:
         if self._client is not None:

@@ -32,6 +32,7 @@ def prepare(settings: Settings) -> ClickHouseStore:
                 settings.feedback_topic: source,
                 settings.dlq_topic: 0,
                 settings.alerts_topic: 0,
+                **({settings.otlp_topic: source} if settings.otlp_topic else {}),
             },
             replication=settings.topic_replication,
             **settings.kafka_client_options(),

@@ -66,3 +66,17 @@ def test_produce_writes_contract_valid_json_lines(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     events = [TRACE_DECODER.decode(line) for line in out.read_bytes().splitlines()]
     assert len(events) == 300 and len({e.event_id for e in events}) == 300
+
+
+def test_baseline_pin_without_a_worker_writes_the_store(tmp_path) -> None:
+    env = {"SEISMO_CLICKHOUSE_URL": f"chdb://{tmp_path / 'chdb'}",
+           "SEISMO_WEB_PORT": str(free_port()), "SEISMO_REFERENCE_POLICY": "pinned"}
+    pinned = seismo("baseline", "pin", "--app", "support-bot", "--model", "gpt-4o-mini",
+                    "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-02T00:00:00Z", env=env)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "written by the store" in pinned.stdout
+    bad = seismo("baseline", "pin", "--app", "a", "--model", "m", "--from", "tomorrow",
+                 "--to", "2026-01-02T00:00:00Z", env=env)
+    assert bad.returncode == 2 and "baseline" in bad.stderr and "Traceback" not in bad.stderr
+    shown = seismo("baseline", "show", env=env)
+    assert shown.returncode == 0 and "Active drift references" in shown.stdout

@@ -5,14 +5,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from detectors import Redactor
 from schemas.events import TRACE_DECODER
 from schemas.tables import EVENT_COLUMNS
 from streams.decode import trace_decoder
 from streams.pricing import PriceTable
 from streams.rows import event_row
 from streams.settings import DEFAULT_PRICES
+from streams.signals import SignalScanner
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+SCANNER = SignalScanner(Redactor("redact"))
+
+
+def row_of(event, prices: PriceTable) -> dict:
+    return dict(zip(EVENT_COLUMNS, event_row(event, NOW, prices, SCANNER.scan([event])[0]),
+                    strict=True))
 
 
 def decode(**fields) -> object:
@@ -29,7 +37,7 @@ def decode(**fields) -> object:
 
 def test_derived_fields_and_dated_model_names_are_priced() -> None:
     event = decode(prompt_tokens=1000, completion_tokens=400, ttft_ms=200.0)
-    row = dict(zip(EVENT_COLUMNS, event_row(event, NOW, PriceTable(DEFAULT_PRICES)), strict=True))
+    row = row_of(event, PriceTable(DEFAULT_PRICES))
     assert row["total_tokens"] == 1400
     assert row["output_tokens_per_s"] == 400 / 0.8  # generation time excludes the first token
     price = DEFAULT_PRICES["gpt-4o-mini"]
@@ -39,7 +47,7 @@ def test_derived_fields_and_dated_model_names_are_priced() -> None:
 
 def test_unknown_model_has_no_cost_and_errors_are_marked() -> None:
     event = decode(model="in-house-7b", error_type="timeout", prompt_tokens=5)
-    row = dict(zip(EVENT_COLUMNS, event_row(event, NOW, PriceTable({})), strict=True))
+    row = row_of(event, PriceTable({}))
     assert row["cost_usd"] is None and row["status"] == "error"
     assert row["output_tokens_per_s"] is None
 
@@ -58,3 +66,13 @@ def test_decoder_rejects_far_future_but_accepts_clock_skew() -> None:
     ).encode()
     assert decoder(raw, NOW).event_id == "e"
     assert decoder(raw, NOW - timedelta(hours=2)).reason == "timestamp_in_future"
+
+
+def test_secrets_and_pii_are_redacted_and_counted_before_storage() -> None:
+    event = decode(prompt="mail me at ana.ruiz@example.org, key sk-proj-Q2x8Lm4Tz9Vb1Nc7Kd3Hs6Pf",
+                   completion="You bloody idiot, I won't.")
+    row = row_of(event, PriceTable({}))
+    assert "ana.ruiz@example.org" not in row["prompt"] and "<EMAIL>" in row["prompt"]
+    assert "sk-proj-" not in row["prompt"]
+    assert row["pii_counts"] == {"email": 1} and row["secret_counts"] == {"api_key": 1}
+    assert row["toxicity_completion"] > 0.5 and row["toxicity_prompt"] < 0.5

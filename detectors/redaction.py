@@ -1,0 +1,207 @@
+"""Apply the redaction policy to free text: one scan gives the stored text and the counts.
+
+Policies (setting ``redaction_policy``):
+
+``raw``
+    The text is stored as it came; findings are still counted.
+``redact`` (default)
+    Secrets become ``<SECRET:API_KEY>``-style tags, PII becomes ``<EMAIL>``-style tags.
+``hash``
+    PII becomes a stable tag ``<EMAIL:1a2b3c4d>``: the first hex digits of an HMAC-SHA256,
+    keyed by the salt, of the value's canonical form (so one card number typed with or without
+    spaces gives one tag, and traffic about one customer can be grouped without storing them).
+    Secrets are removed as under ``redact``: a secret never survives unless the policy is
+    ``raw``. The salt is required, since an unsalted hash of an e-mail address is reversed by
+    hashing a list of addresses.
+
+Where a secret and a PII value overlap, the secret wins (its tag covers both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from detectors._validation import check_int
+from detectors.pii import (
+    Finding,
+    PIIScanner,
+    canonical_value,
+    count_by_type,
+    select_non_overlapping,
+)
+from detectors.secrets import SECRET_TYPES, SecretScanner
+
+
+class RedactionPolicy(StrEnum):
+    """What happens to PII and secrets before text is stored or forwarded."""
+
+    RAW = "raw"
+    REDACT = "redact"
+    HASH = "hash"
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionResult:
+    """The text to store and what was found in it.
+
+    Attributes
+    ----------
+    text : str
+        The text after the policy (unchanged under ``raw``).
+    counts_by_type : dict of str to int
+        Findings per PII and secret type, zero for every type the scanners look for.
+    """
+
+    text: str
+    counts_by_type: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Number of findings of every type."""
+        return sum(self.counts_by_type.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedMessages:
+    """Chat messages after the policy, and the findings summed over all of them."""
+
+    messages: list[dict[str, Any]]
+    counts_by_type: dict[str, int]
+
+
+class Redactor:
+    """Scan text for secrets and PII once, and apply the redaction policy.
+
+    Parameters
+    ----------
+    policy : {"raw", "redact", "hash"} or RedactionPolicy, optional
+        Default ``"redact"``.
+    salt : str or bytes, optional
+        HMAC key of the ``hash`` policy; required (non-empty) for it, ignored otherwise.
+    pii : PIIScanner, optional
+        Scanner for personal data (default: every PII type).
+    secrets : SecretScanner, optional
+        Scanner for credentials (default: every secret type, default settings).
+    hash_chars : int, optional
+        Hex digits kept in a ``hash`` tag (default 8: 32 bits, so two distinct values share a
+        tag with probability about ``n**2 / 2**33`` among ``n`` values).
+
+    Examples
+    --------
+    >>> Redactor().apply("mail jane@example.org, key sk-proj-4fGh81KdPq02LmZx7TbW9sVc").text
+    'mail <EMAIL>, key <SECRET:API_KEY>'
+    >>> Redactor("hash", salt="s3").apply("jane@example.org").text == \\
+    ...     Redactor("hash", salt="s3").apply("JANE@example.org").text
+    True
+    """
+
+    def __init__(
+        self,
+        policy: str | RedactionPolicy = RedactionPolicy.REDACT,
+        salt: str | bytes = b"",
+        *,
+        pii: PIIScanner | None = None,
+        secrets: SecretScanner | None = None,
+        hash_chars: int = 8,
+    ) -> None:
+        try:
+            self.policy = RedactionPolicy(policy)
+        except ValueError:
+            choices = ", ".join(p.value for p in RedactionPolicy)
+            raise ValueError(f"policy must be one of {choices}, got {policy!r}") from None
+        self.salt = salt.encode() if isinstance(salt, str) else bytes(salt)
+        if self.policy is RedactionPolicy.HASH and not self.salt:
+            raise ValueError("salt must be non-empty for the hash policy")
+        # 64 hex digits is the whole SHA-256; fewer than 4 would make tags collide in bulk.
+        if check_int("hash_chars", hash_chars, minimum=4) > 64:
+            raise ValueError(f"hash_chars must be at most 64, got {hash_chars!r}")
+        self.pii = pii if pii is not None else PIIScanner()
+        self.secrets = secrets if secrets is not None else SecretScanner()
+        self.hash_chars = hash_chars
+        self._reset()
+
+    def _reset(self) -> None:
+        self._types = self.secrets.types + self.pii.types
+        self._secret_types = frozenset(SECRET_TYPES)
+
+    # -- scanning ---------------------------------------------------------------------------
+
+    def scan(self, text: str) -> list[Finding]:
+        """Secrets and PII in ``text``, non-overlapping (secrets first), sorted by offset."""
+        candidates: Iterable[Finding] = (*self.secrets.scan(text), *self.pii.candidates(text))
+        return select_non_overlapping(candidates)
+
+    def apply(self, text: str) -> RedactionResult:
+        """The text under the policy, with the counts of what was found in it."""
+        findings = self.scan(text)
+        counts = count_by_type(findings, self._types)
+        if not findings or self.policy is RedactionPolicy.RAW:
+            return RedactionResult(text, counts)
+        pieces: list[str] = []
+        last = 0
+        for f in findings:
+            pieces.append(text[last : f.start])
+            pieces.append(self.tag(f))
+            last = f.end
+        pieces.append(text[last:])
+        return RedactionResult("".join(pieces), counts)
+
+    def __call__(self, text: str) -> str:
+        """The text under the policy (for callers that want only the text)."""
+        return self.apply(text).text
+
+    def apply_messages(self, messages: Sequence[Mapping[str, Any]]) -> RedactedMessages:
+        """Apply the policy to every chat message's ``content``.
+
+        ``content`` may be a string or a list of parts (``{"type": "text", "text": ...}``);
+        other fields and non-text parts are copied unchanged. The input is not modified.
+        """
+        counts = dict.fromkeys(self._types, 0)
+        out: list[dict[str, Any]] = []
+        for message in messages:
+            copy = dict(message)
+            content = message.get("content")
+            if isinstance(content, str):
+                copy["content"] = self._apply_counting(content, counts)
+            elif isinstance(content, list):
+                copy["content"] = [self._apply_part(part, counts) for part in content]
+            out.append(copy)
+        return RedactedMessages(out, counts)
+
+    # -- tags -------------------------------------------------------------------------------
+
+    def tag(self, finding: Finding) -> str:
+        """The replacement of one finding under the policy (the value itself under ``raw``)."""
+        if self.policy is RedactionPolicy.RAW:
+            return finding.text
+        name = finding.type.upper()
+        if finding.type in self._secret_types:
+            return f"<SECRET:{name}>"
+        if self.policy is RedactionPolicy.HASH:
+            return f"<{name}:{self.digest(finding.type, finding.text)}>"
+        return f"<{name}>"
+
+    def digest(self, type_: str, value: str) -> str:
+        """Salted, format-independent hash of a PII value (hex, ``hash_chars`` long)."""
+        message = f"{type_}:{canonical_value(type_, value)}".encode()
+        return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[: self.hash_chars]
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _apply_counting(self, text: str, counts: dict[str, int]) -> str:
+        result = self.apply(text)
+        for type_, n in result.counts_by_type.items():
+            counts[type_] = counts.get(type_, 0) + n
+        return result.text
+
+    def _apply_part(self, part: Any, counts: dict[str, int]) -> Any:
+        if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+            copy = dict(part)
+            copy["text"] = self._apply_counting(part["text"], counts)
+            return copy
+        return part

@@ -1,0 +1,45 @@
+-- One row per closed window and stream key with every aggregate of the per-event signals.
+CREATE TABLE IF NOT EXISTS window_metrics
+(
+    window_start           DateTime64(3, 'UTC'),
+    window_end             DateTime64(3, 'UTC'),
+    app                    LowCardinality(String),
+    model                  LowCardinality(String),
+    prompt_version         LowCardinality(String),
+    events                 UInt32,
+    errors                 UInt32,
+    error_rate             Float64,
+    errors_by_type         Map(String, UInt32),
+    empty_completions      UInt32,
+    refusals               UInt32,
+    refusal_rate           Float64,
+    latency_p50            Float64,
+    latency_p90            Float64,
+    latency_p95            Float64,
+    latency_p99            Float64,
+    ttft_p50               Float64,
+    ttft_p90               Float64,
+    ttft_p95               Float64,
+    ttft_p99               Float64,
+    output_tokens_per_s    Float64,
+    prompt_tokens          UInt64,
+    completion_tokens      UInt64,
+    total_tokens           UInt64,
+    mean_total_tokens      Float64,
+    cost_usd               Float64,
+    mean_cost_usd          Float64,
+    toxic_events           UInt32,
+    toxicity_rate          Float64,
+    toxicity_mean          Float64,
+    pii_events             UInt32,
+    pii_rate               Float64,
+    pii_counts             Map(String, UInt32),
+    secret_events          UInt32,
+    secret_counts          Map(String, UInt32),
+    injection_events       UInt32,
+    injection_rate         Float64,
+    computed_at            DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(computed_at)
+PARTITION BY toYYYYMM(window_start)
+ORDER BY (app, model, prompt_version, window_start)

@@ -1,0 +1,68 @@
+"""Alerting: rules turn closed windows into alert transitions, delivered to notifiers.
+
+The worker's part, per closed window of a stream key::
+
+    states = AlertStates.from_dict(table.get(key))        # survives restarts
+    for transition in engine.evaluate(outcome, states):    # idempotent on window_start
+        ...send transition.to_json() to seismo.alerts, add transition.to_row() to `alerts`
+    table[key] = states.to_dict()
+
+and an agent over ``seismo.alerts`` that runs :meth:`AlertDelivery.run`.
+"""
+
+from schemas.tables import ALERTS
+from streams.alerting.delivery import AlertDelivery
+from streams.alerting.engine import AlertEngine, stream_key
+from streams.alerting.exceptions import (
+    AlertingError,
+    NotificationFailed,
+    NotificationRejected,
+    RuleFileError,
+)
+from streams.alerting.notifiers import NotifierConfig, build_notifiers
+from streams.alerting.outcome import WindowOutcome
+from streams.alerting.retry import RetryPolicy
+from streams.alerting.rules import Rule, RuleSet, load_rules, parse_rules
+from streams.alerting.signals import DetectorSignal, MetricSignal
+from streams.alerting.state import AlertState, AlertStates
+from streams.alerting.transitions import (
+    ALERT_COLUMNS,
+    CANCELLED,
+    FIRING,
+    PENDING,
+    RESOLVED,
+    Transition,
+    fingerprint,
+    transition_id,
+)
+
+__all__ = [
+    "ALERTS",
+    "ALERT_COLUMNS",
+    "CANCELLED",
+    "FIRING",
+    "PENDING",
+    "RESOLVED",
+    "AlertDelivery",
+    "AlertEngine",
+    "AlertState",
+    "AlertStates",
+    "AlertingError",
+    "DetectorSignal",
+    "MetricSignal",
+    "NotificationFailed",
+    "NotificationRejected",
+    "NotifierConfig",
+    "RetryPolicy",
+    "Rule",
+    "RuleFileError",
+    "RuleSet",
+    "Transition",
+    "WindowOutcome",
+    "build_notifiers",
+    "fingerprint",
+    "load_rules",
+    "parse_rules",
+    "stream_key",
+    "transition_id",
+]

@@ -1,0 +1,162 @@
+"""The notifiers a deployment configures, built from settings.
+
+Field names are the setting names (``SEISMO_<NAME>`` in the environment), so the worker
+builds this from its :class:`~streams.settings.Settings` with :meth:`NotifierConfig.from_settings`.
+Each secret can be given directly or as a ``*_file`` path (a mounted secret); the value is
+never logged and not part of ``repr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from streams.alerting.notifiers.alertmanager import AlertmanagerNotifier
+from streams.alerting.notifiers.base import Notifier, is_http_url
+from streams.alerting.notifiers.pagerduty import DEFAULT_URL as PAGERDUTY_URL
+from streams.alerting.notifiers.pagerduty import PagerDutyNotifier
+from streams.alerting.notifiers.slack import SlackNotifier
+from streams.alerting.notifiers.webhook import WebhookNotifier
+from streams.alerting.retry import RetryPolicy
+from streams.alerting.rules import SEVERITIES
+from streams.alerting.transitions import STATES
+from streams.exceptions import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierConfig:
+    """Which receivers get alert transitions, and how hard each call tries.
+
+    A receiver is enabled by setting its URL (or routing key). Comma-separated lists:
+    ``alertmanager_urls`` (one notifier per Alertmanager, as for an HA pair),
+    ``*_severities`` and ``webhook_states`` (empty severities: all).
+    """
+
+    alertmanager_urls: str = ""
+    alertmanager_firing_ttl_seconds: float = 86400.0
+    pagerduty_routing_key: str = field(default="", repr=False)
+    pagerduty_routing_key_file: str = ""
+    pagerduty_url: str = PAGERDUTY_URL
+    pagerduty_severities: str = ""
+    slack_webhook_url: str = field(default="", repr=False)
+    slack_webhook_url_file: str = ""
+    slack_severities: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_secret_file: str = ""
+    webhook_states: str = "firing,resolved"
+    notify_max_attempts: int = 4
+    notify_timeout_seconds: float = 10.0
+    notify_initial_backoff_seconds: float = 0.5
+    notify_max_backoff_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> NotifierConfig:
+        """Read the fields of the same names from a settings object."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+
+    def retry_policy(self) -> RetryPolicy:
+        try:
+            return RetryPolicy(
+                max_attempts=self.notify_max_attempts,
+                initial_backoff=self.notify_initial_backoff_seconds,
+                max_backoff=self.notify_max_backoff_seconds,
+                timeout=self.notify_timeout_seconds,
+            )
+        except ValueError as exc:
+            raise ConfigError("notify_*", str(exc)) from None
+
+
+def build_notifiers(config: NotifierConfig) -> list[Notifier]:
+    """The configured notifiers; a bad value is one :class:`ConfigError` naming the setting."""
+    retry = config.retry_policy()
+    notifiers: list[Notifier] = []
+    urls = _items(config.alertmanager_urls)
+    for index, url in enumerate(urls, start=1):
+        notifiers.append(
+            AlertmanagerNotifier(
+                _url(url, "alertmanager_urls"),
+                name="alertmanager" if len(urls) == 1 else f"alertmanager-{index}",
+                firing_ttl=_ttl(config.alertmanager_firing_ttl_seconds),
+                retry=retry,
+            )
+        )
+    routing_key = _secret(config, "pagerduty_routing_key")
+    if routing_key:
+        notifiers.append(
+            PagerDutyNotifier(
+                routing_key,
+                url=_url(config.pagerduty_url, "pagerduty_url"),
+                severities=_choices(
+                    config.pagerduty_severities, "pagerduty_severities", SEVERITIES
+                ),
+                retry=retry,
+            )
+        )
+    slack_url = _secret(config, "slack_webhook_url")
+    if slack_url:
+        notifiers.append(
+            SlackNotifier(
+                _url(slack_url, "slack_webhook_url"),
+                severities=_choices(config.slack_severities, "slack_severities", SEVERITIES),
+                retry=retry,
+            )
+        )
+    if config.webhook_url:
+        secret = _secret(config, "webhook_secret")
+        if not secret:
+            raise ConfigError("webhook_secret", "is required when webhook_url is set")
+        states = _choices(config.webhook_states, "webhook_states", STATES)
+        if not states:
+            raise ConfigError("webhook_states", f"must name some of {', '.join(STATES)}")
+        notifiers.append(
+            WebhookNotifier(
+                _url(config.webhook_url, "webhook_url"),
+                secret,
+                states=states,
+                retry=retry,
+            )
+        )
+    return notifiers
+
+
+def _url(value: str, setting: str) -> str:
+    if not is_http_url(value):
+        # The value is not echoed: a Slack webhook URL is a credential.
+        raise ConfigError(setting, "must be an http:// or https:// URL with a host")
+    return value
+
+
+def _choices(text: str, setting: str, allowed: tuple[str, ...]) -> list[str] | None:
+    """The comma-separated items of ``text`` (None when empty), each one of ``allowed``."""
+    items = _items(text)
+    for item in items:
+        if item not in allowed:
+            raise ConfigError(setting, f"{item!r} is not one of {', '.join(allowed)}")
+    return items or None
+
+
+def _secret(config: NotifierConfig, name: str) -> str:
+    """The secret's value, or the stripped content of its ``*_file``."""
+    value = getattr(config, name)
+    path = getattr(config, name + "_file")
+    if value and path:
+        raise ConfigError(name, f"set either {name} or {name}_file, not both")
+    if not path:
+        return value
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise ConfigError(name + "_file", f"cannot read {path}: {exc.strerror}") from None
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _ttl(seconds: float) -> timedelta:
+    if seconds <= 0:
+        raise ConfigError("alertmanager_firing_ttl_seconds", "must be positive")
+    return timedelta(seconds=seconds)

@@ -1,0 +1,269 @@
+"""Closing one window of one stream key: aggregates, embedding drift and change tests.
+
+Everything is read from ClickHouse (the events of the window and of its reference), so the
+result is a function of stored data: a window closed again after a crash gives the same rows,
+and ReplacingMergeTree keeps one of them.
+
+Embedding cost is bounded by a per-window sample: the ``embedding_sample`` events with the
+smallest hash of their event_id (bottom-k sampling: uniform, deterministic, so a recomputed
+window embeds the same events and finds them cached in ``embeddings``). While a window has
+fewer events than that, every event is embedded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from detectors import CentroidDrift, DetectorResult, MMDDrift
+from schemas.events import to_datetime
+from schemas.tables import DRIFT_COLUMNS, WINDOW_METRIC_COLUMNS
+from streams.embedding import TextEmbedder
+from streams.references import KEY_FILTER, ReferenceRange, ReferenceResolver, key_parameters
+from streams.signal_tests import SignalTests
+from streams.store import ClickHouseStore
+from streams.windows import StreamKey, WindowSpec
+
+log = logging.getLogger(__name__)
+
+RANGE_FILTER = (
+    "timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}"
+)
+FIELD_TEXT = {"prompt": "prompt", "completion": "completion"}
+FIELD_FILTER = {"prompt": "prompt != ''", "completion": "status = 'ok' AND completion != ''"}
+
+METRICS_SQL = f"""
+SELECT
+    count() AS w_events,
+    countIf(status = 'error') AS w_errors,
+    w_errors / w_events AS w_error_rate,
+    countIf(status = 'ok' AND completion = '') AS w_empty_completions,
+    countIf(refusal) AS w_refusals,
+    w_refusals / w_events AS w_refusal_rate,
+    quantilesDD(0.01, 0.5, 0.9, 0.95, 0.99)(latency_ms) AS w_latency_q,
+    quantilesDDIf(0.01, 0.5, 0.9, 0.95, 0.99)(ttft_ms, ttft_ms IS NOT NULL) AS w_ttft_q,
+    avgOrNull(output_tokens_per_s) AS w_output_tokens_per_s,
+    sum(ifNull(prompt_tokens, 0)) AS w_prompt_tokens,
+    sum(ifNull(completion_tokens, 0)) AS w_completion_tokens,
+    sum(ifNull(total_tokens, 0)) AS w_total_tokens,
+    avgOrNull(total_tokens) AS w_mean_total_tokens,
+    sum(ifNull(cost_usd, 0)) AS w_cost_usd,
+    avgOrNull(cost_usd) AS w_mean_cost_usd,
+    countIf(greatest(toxicity_prompt, toxicity_completion) >= {{toxicity_threshold:Float32}})
+        AS w_toxic_events,
+    w_toxic_events / w_events AS w_toxicity_rate,
+    avg(greatest(toxicity_prompt, toxicity_completion)) AS w_toxicity_mean,
+    countIf(notEmpty(pii_counts)) AS w_pii_events,
+    w_pii_events / w_events AS w_pii_rate,
+    sumMap(pii_counts) AS w_pii_counts,
+    countIf(notEmpty(secret_counts)) AS w_secret_events,
+    sumMap(secret_counts) AS w_secret_counts,
+    countIf(injection_score >= {{injection_threshold:Float32}}) AS w_injection_events,
+    w_injection_events / w_events AS w_injection_rate
+FROM events FINAL
+WHERE {KEY_FILTER} AND {RANGE_FILTER}
+"""
+
+ERRORS_BY_TYPE_SQL = f"""
+SELECT error_type, toUInt32(count()) FROM events FINAL
+WHERE {KEY_FILTER} AND {RANGE_FILTER} AND status = 'error'
+GROUP BY error_type
+"""
+
+
+
+@dataclass(frozen=True)
+class WindowOutcome:
+    """What closing a window produced; the alerting consumes it."""
+
+    key: StreamKey
+    window_start: datetime
+    window_end: datetime
+    metrics: dict[str, Any]
+    results: list[tuple[str, DetectorResult]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    fields: tuple[str, ...] = ("prompt", "completion")
+    alpha: float = 0.01
+    n_permutations: int = 500
+    sample_size: int = 500
+    reference_sample_size: int = 500
+    min_window_events: int = 20
+    seed: int = 0
+
+
+class WindowJob:
+    """Computes and stores a closed window's rows (blocking parts run on the store thread)."""
+
+    def __init__(
+        self, store: ClickHouseStore, embedder: TextEmbedder | None, spec: WindowSpec,
+        references: ReferenceResolver, drift: DriftSettings, signal_tests: SignalTests,
+        toxicity_threshold: float, injection_threshold: float,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.spec = spec
+        self.references = references
+        self.drift = drift
+        self.signal_tests = signal_tests
+        self.toxicity_threshold = toxicity_threshold
+        self.injection_threshold = injection_threshold
+        self._detectors: dict[tuple[StreamKey, str, ReferenceRange], list[Any]] = {}
+
+    def _params(self, key: StreamKey, start: datetime, end: datetime) -> dict[str, Any]:
+        return {**key_parameters(key, self.references.split), "start": start, "end": end}
+
+    # -- aggregates --------------------------------------------------------------------------
+    def metrics(self, key: StreamKey, start: datetime, end: datetime) -> dict[str, Any]:
+        params = {**self._params(key, start, end),
+                  "toxicity_threshold": self.toxicity_threshold,
+                  "injection_threshold": self.injection_threshold}
+        columns, rows = self.store.query(METRICS_SQL, params)
+        # Aliases carry a w_ prefix: ClickHouse would resolve a bare alias that shadows a
+        # column (total_tokens) inside the other aggregates.
+        values = {c.removeprefix("w_"): v for c, v in zip(columns, rows[0], strict=True)}
+        latency_q, ttft_q = values.pop("latency_q"), values.pop("ttft_q")
+        for name, q in (("latency", latency_q), ("ttft", ttft_q)):
+            for label, value in zip(("p50", "p90", "p95", "p99"), q, strict=True):
+                values[f"{name}_{label}"] = float(value) if value == value else 0.0
+        _, error_rows = self.store.query(ERRORS_BY_TYPE_SQL, self._params(key, start, end))
+        values["errors_by_type"] = {t or "unknown": int(n) for t, n in error_rows}
+        for name in ("output_tokens_per_s", "mean_total_tokens", "mean_cost_usd"):
+            values[name] = float(values[name] or 0.0)
+        return values
+
+    # -- embeddings --------------------------------------------------------------------------
+    def _candidates(
+        self, key: StreamKey, fld: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[list[Any]]]:
+        where = f"{KEY_FILTER} AND {RANGE_FILTER} AND {FIELD_FILTER[fld]}"
+        params = self._params(key, start, end)
+        _, counted = self.store.query(f"SELECT count() FROM events FINAL WHERE {where}", params)
+        _, rows = self.store.query(
+            f"SELECT event_id, timestamp, prompt_version, {FIELD_TEXT[fld]} FROM events FINAL "
+            f"WHERE {where} ORDER BY cityHash64(event_id), event_id LIMIT {{limit:UInt32}}",
+            {**params, "limit": limit},
+        )
+        return int(counted[0][0]), rows
+
+    def sample_embeddings(
+        self, key: StreamKey, fld: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[np.ndarray, int]:
+        """Embeddings of the window's bottom-k sample, embedding what is not stored yet.
+
+        Returns (vectors, number of candidate events the sample was drawn from).
+        """
+        assert self.embedder is not None
+        total, rows = self._candidates(key, fld, start, end, limit)
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32), total
+        ids = [r[0] for r in rows]
+        _, stored = self.store.query(
+            "SELECT event_id, embedding FROM embeddings FINAL WHERE app = {app:String} AND "
+            "model = {model:String} AND field = {field:String} AND event_id IN {ids:Array(String)}",
+            {"app": key.app, "model": key.model, "field": fld, "ids": ids},
+        )
+        known = {event_id: np.asarray(vector, dtype=np.float32) for event_id, vector in stored}
+        missing = [r for r in rows if r[0] not in known]
+        if missing:
+            vectors = self.embedder.encode([r[3] for r in missing])
+            now = datetime.now(UTC)
+            self.store.insert_columns(
+                "embeddings",
+                [
+                    [r[0] for r in missing], [to_datetime(r[1]) for r in missing],
+                    [self.spec.start_of(to_datetime(r[1])) for r in missing],
+                    [key.app] * len(missing), [key.model] * len(missing),
+                    [r[2] for r in missing], [fld] * len(missing), [r[3] for r in missing],
+                    [v.tolist() for v in vectors], [now] * len(missing),
+                ],
+                ("event_id", "timestamp", "window_start", "app", "model", "prompt_version",
+                 "field", "text", "embedding", "ingested_at"),
+            )
+            known.update(zip((r[0] for r in missing), vectors, strict=True))
+        return np.stack([known[i] for i in ids]), total
+
+    # -- drift -------------------------------------------------------------------------------
+    def _drift_detectors(self, key: StreamKey, fld: str, reference: ReferenceRange) -> list[Any]:
+        cache_key = (key, fld, reference)
+        if cache_key not in self._detectors:
+            ref, _ = self.sample_embeddings(key, fld, reference.start, reference.end,
+                                            self.drift.reference_sample_size)
+            if len(ref) < self.drift.min_window_events:
+                return []
+            # One reference per key and field is live at a time: drop the replaced ones.
+            for stale in [k for k in self._detectors if k[:2] == (key, fld)]:
+                del self._detectors[stale]
+            self._detectors[cache_key] = [
+                MMDDrift(ref, alpha=self.drift.alpha, n_permutations=self.drift.n_permutations,
+                         seed=self.drift.seed),
+                CentroidDrift(ref, metric="cosine", alpha=self.drift.alpha,
+                              n_bootstrap=self.drift.n_permutations, seed=self.drift.seed),
+            ]
+        return self._detectors[cache_key]
+
+    def drift_results(
+        self, key: StreamKey, start: datetime, end: datetime, reference: ReferenceRange
+    ) -> list[tuple[str, DetectorResult, int, float]]:
+        """(field, result, events, sampled fraction) per field and method."""
+        out = []
+        for fld in self.drift.fields:
+            window, total = self.sample_embeddings(key, fld, start, end, self.drift.sample_size)
+            if len(window) < self.drift.min_window_events:
+                continue
+            for detector in self._drift_detectors(key, fld, reference):
+                out.append((fld, detector.score(window), total, len(window) / max(total, 1)))
+        return out
+
+    # -- the whole window ----------------------------------------------------------------------
+    def close(self, key: StreamKey, start: datetime) -> WindowOutcome:
+        end = self.spec.end_of(start)
+        metrics = self.metrics(key, start, end)
+        outcome = WindowOutcome(key, start, end, metrics)
+        drift_rows: list[list[Any]] = []
+        reference = self.references.resolve(key, start)
+        if reference is not None and not reference.contains_window(start) and metrics["events"]:
+            tested: list[tuple[str, DetectorResult, int, float]] = []
+            if self.embedder is not None:
+                tested += self.drift_results(key, start, end, reference)
+            tested += [
+                (fld, result, metrics["events"], 1.0)
+                for fld, result in self.signal_tests.run(key, start, end, reference, metrics)
+            ]
+            now = datetime.now(UTC)
+            for fld, result, events, fraction in tested:
+                outcome.results.append((fld, result))
+                drift_rows.append(self._drift_row(key, start, end, fld, result, events, fraction,
+                                                  reference, now))
+        if drift_rows:
+            self.store.insert_columns("drift", list(zip(*drift_rows, strict=True)), DRIFT_COLUMNS)
+        self._write_metrics(key, start, end, metrics)
+        return outcome
+
+    def _drift_row(
+        self, key: StreamKey, start: datetime, end: datetime, fld: str, result: DetectorResult,
+        events: int, fraction: float, reference: ReferenceRange, now: datetime,
+    ) -> list[Any]:
+        params = {**result.params, "reference_policy": reference.policy,
+                  "reference_start": reference.start.isoformat(),
+                  "reference_end": reference.end.isoformat()}
+        return [start, end, key.app, key.model, key.prompt_version, fld, result.method,
+                float(result.statistic), float(result.p_value), float(result.threshold),
+                bool(result.drifted), result.n_ref, result.n_test, float(result.alpha), events,
+                float(fraction), json.dumps(params, default=str), now]
+
+    def _write_metrics(
+        self, key: StreamKey, start: datetime, end: datetime, metrics: dict[str, Any]
+    ) -> None:
+        row = {**metrics, "window_start": start, "window_end": end, "app": key.app,
+               "model": key.model, "prompt_version": key.prompt_version,
+               "computed_at": datetime.now(UTC)}
+        self.store.insert_columns("window_metrics", [[row[c]] for c in WINDOW_METRIC_COLUMNS],
+                                  WINDOW_METRIC_COLUMNS)

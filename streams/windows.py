@@ -1,0 +1,104 @@
+"""Event-time tumbling windows per stream key, and when each may close.
+
+A window [start, end) of a stream key closes once the key's watermark (the latest event time
+seen, minus the allowed lateness) has passed its end — or, when the key goes quiet, once no
+event arrived for ``idle_close_seconds`` of wall-clock time, so the last window of a stream
+that stops is not left open forever. Records later than that still land in ``events`` but
+no longer change a closed window's result.
+
+The state here is small and rebuilt from ClickHouse on start (latest event time and latest
+closed window per key), which is what makes a restart neither lose nor repeat a window.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class StreamKey:
+    app: str
+    model: str
+    prompt_version: str = ""
+
+    def __str__(self) -> str:
+        suffix = f"@{self.prompt_version}" if self.prompt_version else ""
+        return f"{self.app}/{self.model}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    length: timedelta
+    lateness: timedelta
+    idle_close: timedelta
+
+    def start_of(self, ts: datetime) -> datetime:
+        epoch = ts.timestamp()
+        length = self.length.total_seconds()
+        return datetime.fromtimestamp(epoch - epoch % length, tz=UTC)
+
+    def end_of(self, start: datetime) -> datetime:
+        return start + self.length
+
+
+@dataclass
+class KeyProgress:
+    max_event_time: datetime
+    last_seen_wall: float
+    last_closed_start: datetime | None = None  # start of the newest closed window
+    open_starts: set[datetime] = field(default_factory=set)
+
+
+class WindowClock:
+    """Tracks, per stream key, which windows hold events and which are due to close."""
+
+    def __init__(self, spec: WindowSpec, wall_clock=time.monotonic) -> None:
+        self.spec = spec
+        self._wall = wall_clock
+        self._keys: dict[StreamKey, KeyProgress] = {}
+
+    def restore(
+        self, key: StreamKey, max_event_time: datetime, last_closed_start: datetime | None,
+        open_starts: set[datetime],
+    ) -> None:
+        """State from storage after a restart: windows not yet closed are open again."""
+        self._keys[key] = KeyProgress(
+            max_event_time, self._wall(), last_closed_start,
+            {s for s in open_starts if last_closed_start is None or s > last_closed_start},
+        )
+
+    def observe(self, key: StreamKey, event_time: datetime) -> None:
+        """An event was durably written."""
+        start = self.spec.start_of(event_time)
+        progress = self._keys.get(key)
+        if progress is None:
+            self._keys[key] = KeyProgress(event_time, self._wall(), None, {start})
+            return
+        progress.last_seen_wall = self._wall()
+        if event_time > progress.max_event_time:
+            progress.max_event_time = event_time
+        if progress.last_closed_start is None or start > progress.last_closed_start:
+            progress.open_starts.add(start)
+
+    def due(self) -> list[tuple[StreamKey, datetime]]:
+        """Windows ready to close, oldest first per key."""
+        ready: list[tuple[StreamKey, datetime]] = []
+        now = self._wall()
+        for key, progress in self._keys.items():
+            watermark = progress.max_event_time - self.spec.lateness
+            idle = now - progress.last_seen_wall >= self.spec.idle_close.total_seconds()
+            for start in sorted(progress.open_starts):
+                if idle or self.spec.end_of(start) <= watermark:
+                    ready.append((key, start))
+        return ready
+
+    def closed(self, key: StreamKey, start: datetime) -> None:
+        progress = self._keys[key]
+        progress.open_starts.discard(start)
+        if progress.last_closed_start is None or start > progress.last_closed_start:
+            progress.last_closed_start = start
+
+    def keys(self) -> list[StreamKey]:
+        return sorted(self._keys)

@@ -1,0 +1,92 @@
+"""Refusal detection on the labelled completions, typography variants, empty completions."""
+
+from __future__ import annotations
+
+import doctest
+import pickle
+
+import pytest
+
+import detectors.refusal as refusal_module
+from detectors.refusal import RefusalDetector, RefusalResult, is_empty_completion, normalize
+from tests.detectors.fixtures.labelled import load
+
+FLOOR = 0.9
+
+
+@pytest.fixture(scope="module")
+def detector() -> RefusalDetector:
+    return RefusalDetector()
+
+
+def test_labelled_set_has_enough_of_each_side() -> None:
+    labels = [rec["label"] for rec in load("refusal")]
+    assert labels.count(1) >= 40 and labels.count(0) >= 40
+
+
+def test_precision_and_recall_on_the_labelled_set(detector: RefusalDetector) -> None:
+    records = load("refusal")
+    predicted = [detector.is_refusal(rec["text"]) for rec in records]
+    truth = [bool(rec["label"]) for rec in records]
+    tp = sum(p and t for p, t in zip(predicted, truth, strict=True))
+    precision = tp / sum(predicted)
+    recall = tp / sum(truth)
+    assert precision >= FLOOR and recall >= FLOOR, (precision, recall)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm sorry, but I can't help with that.",
+        "I\u2019m sorry, but I can\u2019t help with that.",  # curly apostrophes
+        "i'M sOrRy BuT i CaN't HeLp WiTh ThAt",
+        "Im sorry but I cant help with that",  # apostrophes dropped
+        "I'm sorry -- but I can't... help with that!!",
+        "\u201cI\u2019m sorry, but I cannot help with that.\u201d",  # curly double quotes
+    ],
+)
+def test_case_punctuation_and_quotes_do_not_matter(detector: RefusalDetector, text: str) -> None:
+    result = detector.detect(text)
+    assert result.is_refusal
+    assert result.phrase.startswith("im sorry but i")
+
+
+def test_only_the_opening_is_read() -> None:
+    story = "Once upon a time " * 40 + "the guard said: I'm sorry, but I can't let you in."
+    assert not RefusalDetector().is_refusal(story)
+    assert RefusalDetector(head_chars=len(story)).is_refusal(story)
+
+
+def test_none_and_empty_are_not_refusals(detector: RefusalDetector) -> None:
+    assert detector.detect(None) == RefusalResult(False, "")
+    assert detector.detect("") == RefusalResult(False, "")
+
+
+@pytest.mark.parametrize(
+    ("text", "empty"),
+    [(None, True), ("", True), ("  \n\t ", True), ("\u200b\u200b", True), (" \ufeff ", True),
+     (".", False), ("ok", False)],
+)  # fmt: skip
+def test_is_empty_completion(text: str | None, empty: bool) -> None:
+    assert is_empty_completion(text) is empty
+
+
+def test_normalize_folds_typography() -> None:
+    assert normalize("I\u2019m NOT able\u2014really!") == " im not able really "
+
+
+def test_invalid_head_chars_names_the_argument() -> None:
+    with pytest.raises(ValueError, match=r"^head_chars\b"):
+        RefusalDetector(head_chars=0)
+
+
+def test_pickle_round_trip(detector: RefusalDetector) -> None:
+    restored = pickle.loads(pickle.dumps(detector))
+    assert restored.detect("Sorry, I can't assist with that.") == detector.detect(
+        "Sorry, I can't assist with that."
+    )
+
+
+def test_docstring_examples_run() -> None:
+    results = doctest.testmod(refusal_module)
+    assert results.attempted > 0 and results.failed == 0

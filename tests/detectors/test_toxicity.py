@@ -1,0 +1,94 @@
+"""Toxicity scorers: the default separates clean from abusive text; the HF one fails clearly."""
+
+from __future__ import annotations
+
+import doctest
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import detectors.toxicity as toxicity_module
+from detectors.toxicity import (
+    HFToxicityScorer,
+    ProfanityCheckScorer,
+    ToxicityModelError,
+    ToxicityScorer,
+    make_toxicity_scorer,
+)
+
+CLEAN = [
+    "Thanks so much for your help today!",
+    "The meeting is moved to 3pm on Thursday.",
+    "Could you explain how photosynthesis works?",
+    "I love this recipe, my kids enjoyed it.",
+    "Please review the attached pull request when you have time.",
+    "What a beautiful sunset over the lake.",
+    "The package arrived on time and in good condition.",
+    "Let me know if you need anything else.",
+    "This bug is killing me, the test keeps failing.",  # violent words, harmless meaning
+    "That concert was sick, the encore blew my mind.",
+    "The shooting star was visible from the hill.",
+    "Kill the process with SIGTERM before restarting the service.",
+]
+ABUSIVE = [
+    "You are a fucking idiot.",
+    "Shut up, you stupid bitch.",
+    "Go to hell, you worthless piece of shit.",
+    "You dumb ass, nobody wants you here.",
+    "What a fucking moron.",
+    "Fuck off, loser.",
+    "You are a pathetic asshole.",
+    "Screw you, you bastard.",
+    "This is bullshit, you dickhead.",
+    "Nobody asked you, dumbass.",
+]
+
+
+@pytest.fixture(scope="module")
+def scorer() -> ProfanityCheckScorer:
+    return ProfanityCheckScorer()
+
+
+def test_default_scorer_separates_clean_from_abusive(scorer: ProfanityCheckScorer) -> None:
+    clean, abusive = scorer.score_many(CLEAN), scorer.score_many(ABUSIVE)
+    assert clean.shape == (len(CLEAN),) and abusive.shape == (len(ABUSIVE),)
+    assert clean.max() < 0.5 < abusive.min(), (clean.round(3), abusive.round(3))
+    assert np.median(abusive) - np.median(clean) > 0.8
+
+
+def test_scores_are_probabilities_and_empty_batches_work(scorer: ProfanityCheckScorer) -> None:
+    scores = scorer.score_many(CLEAN + ABUSIVE)
+    assert scores.dtype == np.float64 and ((scores >= 0) & (scores <= 1)).all()
+    assert scorer.score_many([]).shape == (0,)
+
+
+def test_scorers_follow_the_protocol(scorer: ProfanityCheckScorer) -> None:
+    assert isinstance(scorer, ToxicityScorer)
+    assert isinstance(make_toxicity_scorer(None), ProfanityCheckScorer)
+    assert isinstance(make_toxicity_scorer(""), ProfanityCheckScorer)
+
+
+def test_pickle_round_trip(scorer: ProfanityCheckScorer) -> None:
+    restored = pickle.loads(pickle.dumps(scorer))
+    np.testing.assert_array_equal(restored.score_many(ABUSIVE), scorer.score_many(ABUSIVE))
+
+
+def test_missing_model_dir_names_the_setting(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(ToxicityModelError, match=r"^toxicity_model_dir \(SEISMO_TOXICITY"):
+        make_toxicity_scorer(missing)
+    with pytest.raises(ToxicityModelError, match=str(missing)):
+        HFToxicityScorer(missing)
+
+
+def test_directory_without_a_model_names_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("not a model")
+    with pytest.raises(ToxicityModelError, match=r"^toxicity_model_dir\b.*config\.json"):
+        HFToxicityScorer(tmp_path)
+
+
+def test_docstring_examples_run() -> None:
+    results = doctest.testmod(toxicity_module)
+    assert results.attempted > 0 and results.failed == 0

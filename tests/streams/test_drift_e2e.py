@@ -1,0 +1,69 @@
+"""Embedding drift end to end: generator → real broker → worker → `drift` table.
+
+Seeded traffic with a fixed start time, so every run sees the same events and the same
+permutations: this pins the detection windows (a regression test). The statistical
+false-alarm and power guarantees are tested on the detectors themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from streams.generator import GeneratorConfig, TrafficGenerator, to_json_line
+from streams.producer import stream_key
+from tests.streams.workers import Deployment, produce_raw
+
+WINDOW = 10  # seconds of event time
+EVENTS_PER_SECOND = 20
+DURATION = 120
+DRIFT_AT = 80
+START = datetime(2026, 5, 4, 9, 0, 0, tzinfo=UTC)
+
+DRIFT_ENV = {
+    "SEISMO_WINDOW_SECONDS": str(WINDOW),
+    "SEISMO_ALLOWED_LATENESS_SECONDS": "1",
+    "SEISMO_IDLE_CLOSE_SECONDS": "3",
+    "SEISMO_REFERENCE_EVENTS": "200",
+    "SEISMO_DRIFT_FIELDS": "prompt",
+    "SEISMO_EMBEDDING_SAMPLE": "200",
+    "SEISMO_REFERENCE_SAMPLE": "200",
+    "SEISMO_BATCH_SIZE": "500",
+}
+
+
+def publish(dep: Deployment, config: GeneratorConfig, n: int) -> list[dict]:
+    events = list(TrafficGenerator(config).events(n))
+    produce_raw(dep.bootstrap, dep.traces_topic, [to_json_line(e) for e in events],
+                keys=[stream_key(e) for e in events])
+    return events
+
+
+def test_topic_shift_is_detected_within_two_windows_and_not_before(deployment) -> None:
+    deployment.extra_env.update(DRIFT_ENV)
+    config = GeneratorConfig(seed=7, start=START, events_per_second=EVENTS_PER_SECOND,
+                             drift_at=DRIFT_AT, apps=("support-bot",))
+    events = publish(deployment, config, DURATION * EVENTS_PER_SECOND)
+    keys = {(e["app"], e["model"]) for e in events}
+    deployment.start()
+
+    windows_per_key = DURATION // WINDOW
+    deployment.wait_rows("SELECT count() FROM window_metrics FINAL",
+                         windows_per_key * len(keys), timeout=300)
+    rows = deployment.query(
+        "SELECT app, model, toUnixTimestamp(window_start) - {t0:Int64} AS offset, p_value, "
+        "drifted, n_ref, n_test, n_events, sampled_fraction "
+        "FROM drift FINAL WHERE method = 'mmd' AND field = 'prompt' ORDER BY app, model, offset",
+        {"t0": int(START.timestamp())},
+    )
+    assert {(r[0], r[1]) for r in rows} == keys
+    before = [r for r in rows if r[2] + WINDOW <= DRIFT_AT]
+    after = [r for r in rows if r[2] >= DRIFT_AT]
+    assert before and all(not r[4] and r[3] > 0.01 for r in before), before
+    for app, model in keys:
+        first_two = [r for r in after if (r[0], r[1]) == (app, model)][:2]
+        assert any(r[4] for r in first_two), f"no drift for {app}/{model} in {first_two}"
+    # Every result says what it was computed from.
+    assert all(r[5] >= 20 and r[6] >= 20 and 0 < r[8] <= 1 and r[7] >= r[6] for r in rows)
+    # Windows closed once: one metrics row per window and key, counting every event.
+    assert deployment.scalar("SELECT sum(events) FROM window_metrics FINAL") == len(events)
+    assert deployment.scalar("SELECT count() FROM window_metrics") == windows_per_key * len(keys)
