@@ -17,6 +17,8 @@ from faust.web import Request, Response, View
 
 from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
+from streams.alert_router import AlertRouter
+from streams.alerting import AlertDelivery, AlertEngine, NotifierConfig, build_notifiers, load_rules
 from streams.dead_letters import DeadLetters
 from streams.decode import Rejected, feedback_decoder, trace_decoder
 from streams.embedding import TextEmbedder
@@ -150,6 +152,9 @@ def build_app(
     metrics = metrics or Metrics()
     windows = build_window_service(settings, store, metrics)
     windows.restore()
+    engine = AlertEngine(load_rules(settings.alert_rules_path))
+    notifier_config = NotifierConfig.from_settings(settings)
+    notifiers = build_notifiers(notifier_config)
     app = faust.App(
         settings.consumer_group,
         broker=settings.broker_url,
@@ -173,6 +178,14 @@ def build_app(
     traces = app.topic(settings.traces_topic, value_type=bytes, key_type=bytes)
     feedback = app.topic(settings.feedback_topic, value_type=bytes, key_type=bytes)
     dlq = app.topic(settings.dlq_topic, value_type=bytes, key_type=bytes)
+    alerts = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes)
+
+    async def publish_alert(key: bytes, value: bytes) -> Any:
+        return await alerts.send(key=key, value=value)
+
+    router = AlertRouter(engine, store, publish_alert)
+    router.restore()
+    windows.on_outcome = router.on_outcome
 
     async def send_dead_letter(key: bytes | None, value: bytes | None, headers: list) -> Any:
         return await dlq.send(key=key, value=value, headers=headers)
@@ -225,6 +238,17 @@ def build_app(
     @app.agent(feedback, name="ingest_feedback")
     async def ingest_feedback(stream: Any) -> None:
         await consume(stream, feedback_pipeline)
+
+    @app.agent(alerts, name="deliver_alerts")
+    async def deliver_alerts(stream: Any) -> None:
+        # Offsets advance only after every notifier took the transition (or refused it for
+        # good): a receiver that is down gets it once it is back.
+        retry = notifier_config.retry_policy()
+        async with AlertDelivery(notifiers, retry=retry, metrics=metrics) as delivery:
+            async for events in stream.noack_take(100, within=1.0):
+                for event in events:
+                    await delivery.deliver(event.value)
+                    await stream.ack(event)
 
     @app.timer(interval=settings.close_check_seconds)
     async def close_windows() -> None:

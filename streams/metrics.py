@@ -11,6 +11,12 @@ HELP = {
     "seismo_dlq_total": "Records sent to the dead-letter topic, by reason.",
     "seismo_sink_failures_total": "Failed ClickHouse inserts (each retried).",
     "seismo_batches_total": "Batches processed.",
+    "seismo_windows_closed_total": "Windows closed (aggregates and tests written).",
+    "seismo_window_failures_total": "Window closes that failed and were retried.",
+    "seismo_alert_notifications_total": "Alert notifications, by notifier and outcome.",
+    "seismo_alert_records_total": "Alert transitions read by the delivery agent, by outcome.",
+    "seismo_otlp_spans_skipped_total": "OTLP spans without GenAI attributes, skipped.",
+    "seismo_otlp_spans_rejected_total": "GenAI spans that did not map to a valid event.",
 }
 
 

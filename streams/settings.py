@@ -112,6 +112,25 @@ class Settings:
     toxicity_threshold: float = 0.5
     injection_threshold: float = 0.75
     toxicity_model_dir: str = ""
+    # Alerting: rules, and the notifiers (a notifier is on when its URL or key is set)
+    alerts_file: str = ""  # empty: streams/alerting/default_rules.yaml
+    alertmanager_urls: str = ""
+    alertmanager_firing_ttl_seconds: float = 86400.0
+    pagerduty_routing_key: str = field(default="", repr=False)
+    pagerduty_routing_key_file: str = ""
+    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    pagerduty_severities: str = ""
+    slack_webhook_url: str = field(default="", repr=False)
+    slack_webhook_url_file: str = ""
+    slack_severities: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_secret_file: str = ""
+    webhook_states: str = "firing,resolved"
+    notify_max_attempts: int = 4
+    notify_timeout_seconds: float = 10.0
+    notify_initial_backoff_seconds: float = 0.5
+    notify_max_backoff_seconds: float = 30.0
     prices: Mapping[str, ModelPrice] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     max_rates: Mapping[str, float] = field(default_factory=dict)  # TOML only: absolute limits
     slo_p95_ms: Mapping[str, float] = field(default_factory=dict)  # TOML only: per app
@@ -187,6 +206,12 @@ class Settings:
                 "kafka_bootstrap_servers",
                 f"{server!r} is not host:port",
             )
+
+    @property
+    def alert_rules_path(self) -> Path:
+        if self.alerts_file:
+            return Path(self.alerts_file)
+        return Path(__file__).parent / "alerting" / "default_rules.yaml"
 
     def drift_field_list(self) -> list[str]:
         return [f.strip() for f in self.drift_fields.split(",") if f.strip()]

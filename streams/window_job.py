@@ -86,6 +86,7 @@ class WindowOutcome:
     window_end: datetime
     metrics: dict[str, Any]
     results: list[tuple[str, DetectorResult]] = field(default_factory=list)
+    drift_rows: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -224,10 +225,11 @@ class WindowJob:
 
     # -- the whole window ----------------------------------------------------------------------
     def close(self, key: StreamKey, start: datetime) -> WindowOutcome:
+        """Compute a window's results; nothing is written until :meth:`write`."""
         end = self.spec.end_of(start)
         metrics = self.metrics(key, start, end)
         outcome = WindowOutcome(key, start, end, metrics)
-        drift_rows: list[list[Any]] = []
+        drift_rows = outcome.drift_rows
         reference = self.references.resolve(key, start)
         if reference is not None and not reference.contains_window(start) and metrics["events"]:
             tested: list[tuple[str, DetectorResult, int, float]] = []
@@ -242,10 +244,17 @@ class WindowJob:
                 outcome.results.append((fld, result))
                 drift_rows.append(self._drift_row(key, start, end, fld, result, events, fraction,
                                                   reference, now))
-        if drift_rows:
-            self.store.insert_columns("drift", list(zip(*drift_rows, strict=True)), DRIFT_COLUMNS)
-        self._write_metrics(key, start, end, metrics)
         return outcome
+
+    def write(self, outcome: WindowOutcome) -> None:
+        """Store a computed window: its test results, then its aggregates (which mark it
+        closed for a restarted worker, so they go last)."""
+        if outcome.drift_rows:
+            self.store.insert_columns(
+                "drift", list(zip(*outcome.drift_rows, strict=True)), DRIFT_COLUMNS
+            )
+        self._write_metrics(outcome.key, outcome.window_start, outcome.window_end,
+                            outcome.metrics)
 
     def _drift_row(
         self, key: StreamKey, start: datetime, end: datetime, fld: str, result: DetectorResult,

@@ -72,14 +72,17 @@ class WindowService:
             done = 0
             loop = asyncio.get_running_loop()
             for key, start in self.clock.due():
+                # Compute, alert, then store: a crash anywhere recomputes the same window,
+                # which gives the same rows and the same transition ids.
                 try:
                     outcome = await loop.run_in_executor(self._executor, self.job.close, key, start)
+                    if self.on_outcome is not None:
+                        await self.on_outcome(outcome)
+                    await loop.run_in_executor(self._executor, self.job.write, outcome)
                 except Exception:
                     log.exception("closing window %s of %s failed; retrying next tick", start, key)
                     self.metrics.inc("seismo_window_failures_total")
                     return done
-                if self.on_outcome is not None:
-                    await self.on_outcome(outcome)
                 self.clock.closed(key, start)
                 self.metrics.inc("seismo_windows_closed_total")
                 done += 1

@@ -31,7 +31,7 @@ def prepare(settings: Settings) -> ClickHouseStore:
                 settings.traces_topic: source,
                 settings.feedback_topic: source,
                 settings.dlq_topic: 0,
-                settings.alerts_topic: 0,
+                settings.alerts_topic: source,
                 **({settings.otlp_topic: source} if settings.otlp_topic else {}),
             },
             replication=settings.topic_replication,

@@ -1,4 +1,4 @@
-"""Alert rules and their YAML file (see ``alerts.example.yaml`` for the documented format).
+"""Alert rules and their YAML file (``default_rules.yaml`` documents the format).
 
 The file is validated strictly when it is loaded: an unknown key, a wrong type or a template
 with an unknown placeholder is one :class:`RuleFileError` line naming the file, the rule and

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.ports import free_port
+from tests.streams.alerting.receivers import HttpReceiver
+from tests.streams.alertmanager import Alertmanager, alertmanager_binary
 from tests.streams.workers import Deployment
 
 
@@ -17,3 +20,45 @@ def deployment(kafka_bootstrap: str, tmp_path) -> Iterator[Deployment]:
     if dep.process is not None and dep.process.poll() is None:
         dep.process.kill()
         dep.process.wait()
+
+
+@pytest.fixture
+def receiver_factory() -> Iterator[Callable[..., HttpReceiver]]:
+    """Make receivers (started unless ``started=False``); all are stopped at teardown."""
+    made: list[HttpReceiver] = []
+
+    def make(started: bool = True) -> HttpReceiver:
+        receiver = HttpReceiver()
+        made.append(receiver)
+        return receiver.start() if started else receiver
+
+    yield make
+    for receiver in made:
+        receiver.stop()
+
+
+@pytest.fixture
+def alertmanager_factory(tmp_path: Path) -> Iterator[Callable[..., Alertmanager]]:
+    """Start Alertmanagers whose webhook posts to a given URL; all are stopped at teardown."""
+    binary = alertmanager_binary()
+    if binary is None:
+        pytest.fail(
+            "No Alertmanager for the tests: install Debian's prometheus-alertmanager "
+            "(apt-get install prometheus-alertmanager) or set SEISMO_ALERTMANAGER_BIN",
+            pytrace=False,
+        )
+    made: list[Alertmanager] = []
+
+    def make(webhook_url: str, **options: str) -> Alertmanager:
+        manager = Alertmanager(
+            binary=binary,
+            root=tmp_path / f"alertmanager-{len(made)}",
+            webhook_url=webhook_url,
+            **options,
+        )
+        made.append(manager)
+        return manager.start()
+
+    yield make
+    for manager in made:
+        manager.stop()

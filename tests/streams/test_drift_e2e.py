@@ -1,4 +1,5 @@
-"""Embedding drift end to end: generator → real broker → worker → `drift` table.
+"""Embedding drift end to end: generator → real broker → worker → `drift` table → alert
+transition → a real Alertmanager → the on-call webhook.
 
 Seeded traffic with a fixed start time, so every run sees the same events and the same
 permutations: this pins the detection windows (a regression test). The statistical
@@ -7,16 +8,17 @@ false-alarm and power guarantees are tested on the detectors themselves.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from streams.generator import GeneratorConfig, TrafficGenerator, to_json_line
 from streams.producer import stream_key
-from tests.streams.workers import Deployment, produce_raw
+from tests.streams.workers import Deployment, produce_raw, wait_for
 
 WINDOW = 10  # seconds of event time
 EVENTS_PER_SECOND = 20
-DURATION = 120
+DURATION = 120  # stable until DRIFT_AT, then 30 % of prompts on a new topic
 DRIFT_AT = 80
+CLEAN_AGAIN = 60  # then this many seconds of the original mix
 START = datetime(2026, 5, 4, 9, 0, 0, tzinfo=UTC)
 
 DRIFT_ENV = {
@@ -38,15 +40,32 @@ def publish(dep: Deployment, config: GeneratorConfig, n: int) -> list[dict]:
     return events
 
 
-def test_topic_shift_is_detected_within_two_windows_and_not_before(deployment) -> None:
-    deployment.extra_env.update(DRIFT_ENV)
+def alerts_by_status(receiver, alertname: str) -> dict[str, float]:
+    """First arrival time of each status Alertmanager sent for ``alertname``."""
+    seen: dict[str, float] = {}
+    for request in receiver.received:
+        for alert in request.json()["alerts"]:
+            if alert["labels"]["alertname"] == alertname:
+                seen.setdefault(alert["status"], request.at)
+    return seen
+
+
+def test_topic_shift_is_detected_alerted_and_resolved(
+    deployment, receiver_factory, alertmanager_factory
+) -> None:
+    receiver = receiver_factory()
+    alertmanager = alertmanager_factory(receiver.url)
+    deployment.extra_env.update(DRIFT_ENV, SEISMO_ALERTMANAGER_URLS=alertmanager.url)
     config = GeneratorConfig(seed=7, start=START, events_per_second=EVENTS_PER_SECOND,
                              drift_at=DRIFT_AT, apps=("support-bot",))
     events = publish(deployment, config, DURATION * EVENTS_PER_SECOND)
+    clean = GeneratorConfig(seed=8, start=START + timedelta(seconds=DURATION),
+                            events_per_second=EVENTS_PER_SECOND, apps=("support-bot",))
+    events += publish(deployment, clean, CLEAN_AGAIN * EVENTS_PER_SECOND)
     keys = {(e["app"], e["model"]) for e in events}
     deployment.start()
 
-    windows_per_key = DURATION // WINDOW
+    windows_per_key = (DURATION + CLEAN_AGAIN) // WINDOW
     deployment.wait_rows("SELECT count() FROM window_metrics FINAL",
                          windows_per_key * len(keys), timeout=300)
     rows = deployment.query(
@@ -57,7 +76,7 @@ def test_topic_shift_is_detected_within_two_windows_and_not_before(deployment) -
     )
     assert {(r[0], r[1]) for r in rows} == keys
     before = [r for r in rows if r[2] + WINDOW <= DRIFT_AT]
-    after = [r for r in rows if r[2] >= DRIFT_AT]
+    after = [r for r in rows if DRIFT_AT <= r[2] < DURATION]
     assert before and all(not r[4] and r[3] > 0.01 for r in before), before
     for app, model in keys:
         first_two = [r for r in after if (r[0], r[1]) == (app, model)][:2]
@@ -67,3 +86,20 @@ def test_topic_shift_is_detected_within_two_windows_and_not_before(deployment) -
     # Windows closed once: one metrics row per window and key, counting every event.
     assert deployment.scalar("SELECT sum(events) FROM window_metrics FINAL") == len(events)
     assert deployment.scalar("SELECT count() FROM window_metrics") == windows_per_key * len(keys)
+
+    # On-call hears of it once the drift held for two windows, and again when it is over.
+    wait_for(lambda: "resolved" in alerts_by_status(receiver, "PromptEmbeddingDrift"), 120,
+             "the resolved notification")
+    arrivals = alerts_by_status(receiver, "PromptEmbeddingDrift")
+    first_drift_closed = deployment.scalar(
+        "SELECT toUnixTimestamp64Milli(min(computed_at)) / 1000 FROM drift FINAL "
+        "WHERE method = 'mmd' AND field = 'prompt' AND drifted")
+    print(f"\nfirst drifted window closed → firing webhook: "
+          f"{arrivals['firing'] - first_drift_closed:.1f} s")
+    assert arrivals["firing"] < arrivals["resolved"]
+    fired = {a["labels"]["alertname"] for r in receiver.received for a in r.json()["alerts"]}
+    assert fired == {"PromptEmbeddingDrift"}, fired  # clean signals page nobody
+    transitions = deployment.query(
+        "SELECT state, count() FROM alerts FINAL WHERE rule = 'PromptEmbeddingDrift' "
+        "GROUP BY state ORDER BY state")
+    assert dict(transitions)["firing"] == len(keys) == dict(transitions)["resolved"]

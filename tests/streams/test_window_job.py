@@ -59,6 +59,7 @@ def test_window_metrics_match_the_events_and_latency_spike_fires(store, events) 
     for i in range(8):
         start = START + timedelta(seconds=i * WINDOW)
         outcomes[i] = service.job.close(key, start)
+        service.job.write(outcomes[i])
 
     mine = [e for e in events if e.model == "gpt-4o-mini"
             and START + timedelta(seconds=WINDOW) <= e.event_time < START + 2 * timedelta(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # wall-clock arrival (time.time())
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -64,7 +66,9 @@ class HttpReceiver:
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         with self._lock:
-            self._received.append(Received(request.path, dict(request.headers), body))
+            self._received.append(
+                Received(request.path, dict(request.headers), body, time.time())
+            )
             status = self._statuses.popleft() if self._statuses else 200
         if status >= 300:
             # Echo the request in the error body, as some receivers do: a test can then check

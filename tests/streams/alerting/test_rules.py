@@ -11,7 +11,7 @@ from streams.alerting import DetectorSignal, MetricSignal, RuleFileError, load_r
 from streams.exceptions import ConfigError
 from tests.streams.alerting.factories import DRIFT_RULE, ERROR_RULE, window
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "alerts.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "streams" / "alerting" / "default_rules.yaml"
 
 
 def test_example_rule_file_loads_with_documented_defaults() -> None:

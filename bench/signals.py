@@ -1,0 +1,143 @@
+"""Events per second of the per-event signal path in one process, and where the time goes.
+
+Run: ``.venv/bin/python bench/signals.py [--events 10000] [--batch 2000] [--repeats 3]``.
+
+The path is what a worker does to every trace record before it writes a row, minus Kafka and
+ClickHouse: decode and validate (msgspec), then :func:`streams.rows.trace_rows` (toxicity,
+injection patterns, redaction with PII and secret counts, refusals, derived fields). Records
+are processed in batches of ``--batch`` like the worker's ``batch_size``. The breakdown times
+each scanner alone on the same batches, calling the same objects ``SignalScanner.scan`` calls;
+its sum lands close to the whole, and the remainder is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from common import Row, encoded_events, load_average, median_seconds, print_machine, print_table
+
+from detectors.redaction import Redactor
+from schemas.events import TraceEvent
+from streams.decode import trace_decoder
+from streams.pricing import PriceTable
+from streams.rows import event_row, trace_rows
+from streams.settings import Settings
+from streams.signals import EventSignals, SignalScanner
+
+TARGET_EVENTS_PER_SECOND = 10_000  # the issue's per-worker target for the cheap path
+
+
+def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def stage_timers(
+    scanner: SignalScanner, prices: PriceTable, now: datetime
+) -> dict[str, Callable[[Sequence[TraceEvent], list[EventSignals]], object]]:
+    """One callable per stage of ``SignalScanner.scan`` + ``event_row``, over one batch.
+
+    Each takes the batch and its already computed signals (only row building uses them).
+    """
+
+    def texts(events: Sequence[TraceEvent]) -> tuple[list[str], list[str]]:
+        return [e.prompt_text() for e in events], [e.completion or "" for e in events]
+
+    def toxicity(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+        prompts, completions = texts(events)
+        return scanner.toxicity.score_many(prompts + completions)
+
+    def injection(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+        return scanner.injection.score_many(texts(events)[0])
+
+    def redaction(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+        prompts, completions = texts(events)
+        apply = scanner.redactor.apply
+        return [(apply(p), apply(c), apply(e.reference or ""))
+                for p, c, e in zip(prompts, completions, events, strict=True)]
+
+    def refusal(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+        return [scanner.refusals.is_refusal(c) for c in texts(events)[1]]
+
+    def rows(events: Sequence[TraceEvent], signals: list[EventSignals]) -> object:
+        return [event_row(e, now, prices, s) for e, s in zip(events, signals, strict=True)]
+
+    return {
+        "toxicity (profanity-check, prompts + completions)": toxicity,
+        "redaction (secrets + PII scan, tags; 3 texts/event)": redaction,
+        "injection patterns": injection,
+        "refusal patterns": refusal,
+        "row building (derived fields, cost, tuple)": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000, help="generated events")
+    parser.add_argument("--batch", type=int, default=2000, help="events per batch")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure")
+    parser.add_argument("--policy", default="redact", choices=("raw", "redact", "hash"))
+    args = parser.parse_args(argv)
+
+    print_machine(f"signal path: {args.events} generated events in batches of {args.batch}, "
+                  f"redaction policy {args.policy}; median of {args.repeats} runs after a warm-up")
+    raw = [value for _, value in encoded_events(args.events)]
+    settings = Settings()
+    decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
+    now = datetime.now(UTC)
+    scanner = SignalScanner(Redactor(args.policy, salt="bench"), "")
+    prices = PriceTable(settings.prices)
+    events = [decode(r, now) for r in raw]
+    assert all(isinstance(e, TraceEvent) for e in events), "the generator made an invalid event"
+    raw_batches, event_batches = batches(raw, args.batch), batches(events, args.batch)
+
+    def decode_all() -> None:
+        for batch in raw_batches:
+            [decode(r, now) for r in batch]
+
+    def rows_all() -> None:
+        for batch in event_batches:
+            trace_rows(batch, now, prices, scanner)
+
+    def whole() -> None:
+        for batch in raw_batches:
+            trace_rows([decode(r, now) for r in batch], now, prices, scanner)
+
+    n = len(raw)
+    t_whole = median_seconds(whole, args.repeats)
+    t_decode = median_seconds(decode_all, args.repeats)
+    t_rows = median_seconds(rows_all, args.repeats)
+    rate = n / t_whole
+    rows = [
+        Row("whole path: decode + trace_rows", rate, "events/s",
+            f"{rate / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s target; one core"),
+        Row("  decode + validate (msgspec)", n / t_decode, "events/s",
+            f"{t_decode / t_whole:.0%} of the time"),
+        Row("  trace_rows (signals + rows)", n / t_rows, "events/s",
+            f"{t_rows / t_whole:.0%} of the time"),
+    ]
+    signal_batches = [scanner.scan(batch) for batch in event_batches]
+    stage_rows = []
+    accounted = 0.0
+    for name, stage in stage_timers(scanner, prices, now).items():
+
+        def run(stage: Callable[..., object] = stage) -> None:
+            for batch, signals in zip(event_batches, signal_batches, strict=True):
+                stage(batch, signals)
+
+        seconds = median_seconds(run, args.repeats)
+        accounted += seconds
+        stage_rows.append(Row(f"    {name}", seconds / n * 1e6, "us/event",
+                              f"{seconds / t_rows:.0%} of trace_rows"))
+    stage_rows.sort(key=lambda row: -row.value)
+    rest = max(t_rows - accounted, 0.0)
+    stage_rows.append(Row("    rest of SignalScanner.scan (texts, counts, result objects)",
+                          rest / n * 1e6, "us/event", f"{rest / t_rows:.0%} of trace_rows"))
+    print_table(rows + stage_rows)
+    print(f"load average {load_average()} at the end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""Events per second of one worker on the cheap path: Kafka → signals → embedded ClickHouse.
+
+Run: ``.venv/bin/python bench/throughput.py [--events 50000] [--batch-size 5000] [--profile]``.
+
+A real broker (the local jar broker on a free port, state in a temporary directory) gets
+``--events`` generated events, published beforehand with aiokafka. Then one worker process
+(``python -m streams worker``, embeddings off) consumes them into an embedded ClickHouse in
+the same temporary directory. The rate is taken from the worker's own counter
+``seismo_events_written_total`` (polled on ``/api/health``): from the first batch written to
+the last, so group join and start-up are not in it (they are printed separately).
+
+To show what dominates, the script also measures each stage alone on the same events: a
+bare aiokafka consumer reading the topic, the signal path in one process, and the ClickHouse
+insert; the worker's CPU use comes from ``/proc``. ``--profile`` runs the worker under
+cProfile from its API answering to the last row written (event-loop thread only; inserts run
+on an executor thread and show as waits), see ``profiled_worker.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pstats
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from common import Row, encoded_events, load_average, print_machine, print_table
+from profiled_worker import TOGGLE
+
+from detectors.redaction import Redactor
+from schemas.tables import EVENT_COLUMNS, EVENTS
+from streams.decode import trace_decoder
+from streams.kafka_local import LocalKafka
+from streams.pricing import PriceTable
+from streams.rows import trace_rows
+from streams.settings import Settings
+from streams.signals import SignalScanner
+from streams.sink import ClickHouseSink
+from streams.store import ClickHouseStore
+from streams.topics import ensure_topics, quiet
+
+TARGET_EVENTS_PER_SECOND = 10_000  # the issue's per-worker target for the cheap path
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PARTITIONS = 4
+
+
+def free_port(pairs: bool = False) -> int:
+    """A free loopback port (and, with ``pairs``, the next one free too: the controller's)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if not pairs:
+            return port
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port + 1)) != 0:
+                return port
+    raise RuntimeError("no free port pair on 127.0.0.1")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+# -- publishing and reading with a plain client -----------------------------------------------
+async def _publish(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                                max_batch_size=1024 * 1024)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _read_all(bootstrap: str, topic: str, expected: int, timeout: float) -> int:
+    """Records read by a bare consumer (no group, no processing) from the start of ``topic``."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None,
+                                fetch_max_bytes=16 * 1024 * 1024)
+    await consumer.start()
+    seen = 0
+    try:
+        deadline = time.monotonic() + timeout
+        while seen < expected and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            seen += sum(len(messages) for messages in batch.values())
+    finally:
+        await consumer.stop()
+    return seen
+
+
+# -- the worker process ----------------------------------------------------------------------
+@dataclass
+class WorkerRun:
+    """One worker process against its own topics, consumer group and ClickHouse directory."""
+
+    bootstrap: str
+    root: Path
+    batch_size: int
+    batch_seconds: float
+    profile: Path | None = None
+    name: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    web_port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def traces_topic(self) -> str:
+        return f"bench{self.name}.llm.traces"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "worker.log"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+        env.pop("CLICKHOUSE_URL", None)
+        env.update({
+            "SEISMO_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "SEISMO_TRACES_TOPIC": self.traces_topic,
+            "SEISMO_FEEDBACK_TOPIC": f"bench{self.name}.llm.feedback",
+            "SEISMO_DLQ_TOPIC": f"bench{self.name}.llm.traces.dlq",
+            "SEISMO_ALERTS_TOPIC": f"bench{self.name}.seismo.alerts",
+            "SEISMO_CONSUMER_GROUP": f"seismo-bench-{self.name}",
+            "SEISMO_TOPIC_PARTITIONS": str(PARTITIONS),
+            "SEISMO_CLICKHOUSE_URL": f"chdb://{self.root / 'chdb'}",
+            "SEISMO_DATA_DIR": str(self.root / "data"),
+            "SEISMO_WEB_PORT": str(self.web_port),
+            "SEISMO_LOG_FORMAT": "json",
+            "SEISMO_EMBEDDING_ENABLED": "false",
+            "SEISMO_BATCH_SIZE": str(self.batch_size),
+            "SEISMO_BATCH_SECONDS": str(self.batch_seconds),
+        })
+        return env
+
+    def start(self, timeout: float = 120.0) -> float:
+        """Start the worker; returns seconds until its API answered."""
+        command = [sys.executable, "-m", "streams", "worker"]
+        if self.profile is not None:
+            command = [sys.executable, str(Path(__file__).with_name("profiled_worker.py")),
+                       str(self.profile)]
+        started = time.monotonic()
+        self.process = subprocess.Popen(command, env=self.env(), cwd=self.root,
+                                        stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT)
+        while time.monotonic() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log()}")
+            if self.counters() is not None:
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise RuntimeError(f"worker API did not answer in {timeout:.0f}s:\n{self.log()}")
+
+    def counters(self) -> dict[str, float] | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/api/health",
+                                        timeout=2) as response:
+                return json.load(response)["counters"]
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            return None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def toggle_profile(self) -> None:
+        """Start, or stop and write, the profile (see ``profiled_worker.py``)."""
+        if self.profile is not None and self.process is not None:
+            self.process.send_signal(TOGGLE)
+
+    def wait_for_profile(self, timeout: float = 30.0) -> None:
+        """Wait until the worker has written its profile (it does so between two batches)."""
+        deadline = time.monotonic() + timeout
+        while self.profile is not None and not self.profile.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker wrote no profile in {timeout:.0f}s")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass(frozen=True)
+class Consumption:
+    """What the worker did between its first written batch and its last."""
+
+    first_seen: float  # seconds from the API answering to the first written batch
+    events: int  # events written after the first batch
+    seconds: float
+    cpu_seconds: float  # the worker's CPU over the same interval
+    broker_cpu_seconds: float
+    batches: int
+
+
+def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
+          timeout: float) -> Consumption:
+    """Poll the worker's counters until ``expected`` events are written."""
+    assert worker.process is not None
+    pid = worker.process.pid
+    started = time.monotonic()
+    first: tuple[float, float, float, float, float] | None = None
+    while time.monotonic() - started < timeout:
+        counters = worker.counters() or {}
+        written = counters.get("seismo_events_written_total", 0)
+        now = time.monotonic()
+        if written and first is None:
+            broker = cpu_seconds(broker_pid) if broker_pid else 0.0
+            first = (now, written, cpu_seconds(pid), broker, counters["seismo_batches_total"])
+        if written >= expected:
+            assert first is not None
+            broker = cpu_seconds(broker_pid) if broker_pid else 0.0
+            return Consumption(
+                first_seen=first[0] - started,
+                events=int(written - first[1]),
+                seconds=now - first[0],
+                cpu_seconds=cpu_seconds(pid) - first[2],
+                broker_cpu_seconds=broker - first[3],
+                batches=int(counters["seismo_batches_total"] - first[4]),
+            )
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"worker exited with {worker.process.returncode}:\n{worker.log()}")
+        time.sleep(0.05)
+    raise RuntimeError(f"only {written:.0f} of {expected} events written in {timeout:.0f}s")
+
+
+# -- stages alone ----------------------------------------------------------------------------
+def signal_stage(records: list[tuple[bytes, bytes]], batch_size: int) -> tuple[float, list]:
+    """Seconds of decode + trace_rows over the records in worker-sized batches; the rows."""
+    settings = Settings()
+    decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
+    scanner = SignalScanner(Redactor(settings.redaction_policy), "")
+    prices = PriceTable(settings.prices)
+    now = datetime.now(UTC)
+    trace_rows([decode(v, now) for _, v in records[:100]], now, prices, scanner)  # warm-up
+    rows: list = []
+    started = time.perf_counter()
+    for i in range(0, len(records), batch_size):
+        events = [decode(value, now) for _, value in records[i : i + batch_size]]
+        rows += trace_rows(events, now, prices, scanner)
+    return time.perf_counter() - started, rows
+
+
+def insert_stage(rows: list, root: Path, batch_size: int) -> float:
+    """Seconds to write ``rows`` to a fresh embedded ClickHouse through the worker's sink."""
+    store = ClickHouseStore(f"chdb://{root / 'chdb-stage'}", "seismo")
+    store.migrate()
+    sink = ClickHouseSink(store, EVENTS, EVENT_COLUMNS)
+
+    async def write() -> float:
+        started = time.perf_counter()
+        for i in range(0, len(rows), batch_size):
+            for row in rows[i : i + batch_size]:
+                sink.add(row)
+            await sink.flush()
+        return time.perf_counter() - started
+
+    try:
+        return asyncio.run(write())
+    finally:
+        store.close()
+
+
+def faust_floor(bootstrap: str, topic: str, expected: int, batch_size: int,
+                batch_seconds: float, timeout: float) -> tuple[float, float]:
+    """Events/s and CPU us/event of a Faust agent that only takes and acks (faust_floor.py)."""
+    script = Path(__file__).with_name("faust_floor.py")
+    result = subprocess.run(
+        [sys.executable, str(script), bootstrap, topic, str(expected), str(batch_size),
+         str(batch_seconds)],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"faust_floor.py printed no figure:\n{result.stderr[-3000:]}")
+    figure = json.loads(lines[-1])
+    return figure["events"] / figure["seconds"], figure["cpu_seconds"] / figure["events"] * 1e6
+
+
+def print_profile(path: Path, top: int) -> None:
+    """The worker's hottest functions (own time) and time per package (cumulative)."""
+    stats = pstats.Stats(str(path))
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = sum(tt for _, _, tt, _, _ in entries.values())
+    areas: dict[str, float] = {}
+    for (filename, _, _), (_, _, tt, _, _) in entries.items():
+        area = _area(filename)
+        areas[area] = areas.get(area, 0.0) + tt
+    print(f"\nworker profile (event-loop thread, {total:.1f} s of own time in Python functions)")
+    for area, seconds in sorted(areas.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {seconds / total:6.1%}  {area}")
+    print(f"top {top} functions by own time:")
+    ranked = sorted(entries.items(), key=lambda kv: -kv[1][2])[:top]
+    for (filename, line, name), (_, calls, tt, ct, _) in ranked:
+        where = filename.replace(str(Path(sys.prefix)), "<venv>").replace(str(Path.cwd()), ".")
+        print(f"  {tt / total:6.1%}  own {tt:6.2f} s  cum {ct:6.2f} s  {calls:>9} calls  "
+              f"{name}  {where}:{line}")
+
+
+def _area(filename: str) -> str:
+    """A package-level name for a profiled function's file."""
+    if filename.startswith("<") or filename == "~":
+        return "builtins and C code (regex, msgspec, sockets, …)"
+    parts = Path(filename).parts
+    for anchor in ("site-packages", "main"):
+        if anchor in parts:
+            rest = parts[parts.index(anchor) + 1 :]
+            if rest and rest[0] in ("detectors", "streams", "schemas"):
+                return "/".join(rest[:2]) if rest[0] == "detectors" else rest[0] + "/…"
+            if anchor == "site-packages" and rest:
+                return rest[0]
+    return "python stdlib" if "python3" in filename else filename
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000, help="events published")
+    parser.add_argument("--batch-size", type=int, default=5000, help="SEISMO_BATCH_SIZE")
+    parser.add_argument("--batch-seconds", type=float, default=1.0, help="SEISMO_BATCH_SECONDS")
+    parser.add_argument("--kafka-version", default="3.9.1")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the rows")
+    parser.add_argument("--profile", action="store_true", help="run the worker under cProfile")
+    parser.add_argument("--top", type=int, default=15, help="profile lines to print")
+    parser.add_argument("--profile-out", type=Path, help="keep the worker's pstats file here")
+    parser.add_argument("--no-stages", action="store_true", help="skip the per-stage timings")
+    args = parser.parse_args(argv)
+
+    print_machine(f"worker throughput: {args.events} events, {PARTITIONS} partitions, one worker,"
+                  f" batch_size {args.batch_size}, embeddings off"
+                  + (", under cProfile (slower)" if args.profile else ""))
+    # Event times end now, so the window clock sees live traffic (windows of the last minutes).
+    rate = 50.0
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=args.events / rate)
+    records = encoded_events(args.events, start=start)
+    with tempfile.TemporaryDirectory(prefix="seismo-bench-") as tmp:
+        root = Path(tmp)
+        broker = LocalKafka(version=args.kafka_version, port=free_port(pairs=True),
+                            home=root / "kafka")
+        print(f"starting Kafka {broker.version} on {broker.bootstrap} …", flush=True)
+        bootstrap = broker.up(fresh=True)
+        worker = WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds,
+                           profile=(args.profile_out or root / "worker.prof").resolve()
+                           if args.profile else None)
+        if worker.profile is not None:
+            worker.profile.unlink(missing_ok=True)  # its appearance says the worker wrote it
+        try:
+            asyncio.run(ensure_topics(bootstrap, {worker.traces_topic: PARTITIONS}))
+            t = time.perf_counter()
+            with quiet("aiokafka"):
+                asyncio.run(_publish(bootstrap, worker.traces_topic, records))
+            publish_seconds = time.perf_counter() - t
+            print(f"published {len(records)} events in {publish_seconds:.1f} s; starting the "
+                  "worker …", flush=True)
+            startup = worker.start()
+            worker.toggle_profile()
+            run = watch(worker, len(records), broker.pid(), args.timeout)
+            load_during = load_average()
+            worker.toggle_profile()
+            worker.wait_for_profile()
+            worker.stop()
+            t = time.perf_counter()
+            read = asyncio.run(_read_all(bootstrap, worker.traces_topic, len(records), 120))
+            read_seconds = time.perf_counter() - t
+            floor_rate, floor_cpu = faust_floor(bootstrap, worker.traces_topic, len(records),
+                                                args.batch_size, args.batch_seconds, args.timeout)
+        finally:
+            worker.stop()
+            broker.down()
+        rows = [
+            Row("worker: events written per second", run.events / run.seconds, "events/s",
+                f"{run.events / run.seconds / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s "
+                f"target; {run.events} events after the first batch, {run.batches} batches"),
+            Row("  worker CPU while consuming", run.cpu_seconds / run.seconds * 100, "% core",
+                f"{run.cpu_seconds / run.events * 1e6:.0f} us CPU per event"),
+            Row("  broker CPU meanwhile", run.broker_cpu_seconds / run.seconds * 100, "% core",
+                "the JVM shares the same cores"),
+            Row("  start-up: process to API answering", startup, "s"),
+            Row("  API answering to first batch written", run.first_seen, "s",
+                "group join, fetch, first batch"),
+            Row("publish with aiokafka (before the worker)", len(records) / publish_seconds,
+                "events/s", "acks=all, linger 20 ms"),
+            Row("stage: bare aiokafka consumer, no processing", read / read_seconds, "events/s",
+                "the client's ceiling in one process"),
+            Row("stage: Faust agent, noack_take + ack only", floor_rate, "events/s",
+                f"{floor_cpu:.0f} us CPU per event: the framework's share"),
+        ]
+        if not args.no_stages:
+            signal_seconds, event_rows = signal_stage(records, args.batch_size)
+            insert_seconds = insert_stage(event_rows, root, args.batch_size)
+            n = len(records)
+            per_event = {
+                "Faust": 1 / floor_rate,
+                "signals": signal_seconds / n,
+                "insert": insert_seconds / n,
+            }
+            measured = run.seconds / run.events
+            rows += [
+                Row("stage: decode + trace_rows, in process", n / signal_seconds, "events/s",
+                    f"{signal_seconds / n * 1e6:.0f} us/event, "
+                    f"{per_event['signals'] / measured:.0%} of the worker's time per event"),
+                Row("stage: ClickHouse insert via ClickHouseSink", n / insert_seconds,
+                    "events/s", f"{insert_seconds / n * 1e6:.0f} us/event, "
+                    f"{per_event['insert'] / measured:.0%} of the worker's time per event"),
+                Row("  the three stages one after another", 1 / sum(per_event.values()), "events/s",
+                    f"Faust + signals + insert, vs {1 / measured:,.0f} measured"),
+            ]
+        print_table(rows)
+        print(f"load average {load_during} when the last row was written, "
+              f"{load_average()} at the end")
+        if args.profile:
+            assert worker.profile is not None
+            print_profile(worker.profile, args.top)
+
+
+if __name__ == "__main__":
+    main()
