@@ -73,5 +73,6 @@ WINDOW_METRIC_COLUMNS: tuple[str, ...] = (
     "ttft_p95", "ttft_p99", "output_tokens_per_s", "prompt_tokens", "completion_tokens",
     "total_tokens", "mean_total_tokens", "cost_usd", "mean_cost_usd", "toxic_events",
     "toxicity_rate", "toxicity_mean", "pii_events", "pii_rate", "pii_counts", "secret_events",
-    "secret_counts", "injection_events", "injection_rate", "computed_at",
+    "secret_counts", "injection_events", "injection_rate", "computed_at", "feedback_events",
+    "negative_feedback", "negative_feedback_rate",
 )

@@ -183,7 +183,10 @@ class LocalKafka:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            # `--cluster-id=` form: a base64 id may start with "-", which argparse would read
+            # as an option.
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                       "-c", str(config)),
             capture_output=True,
             text=True,
         )

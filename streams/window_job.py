@@ -69,6 +69,11 @@ FROM events FINAL
 WHERE {KEY_FILTER} AND {RANGE_FILTER}
 """
 
+FEEDBACK_SQL = f"""
+SELECT count(), countIf(negative) FROM feedback_by_trace
+WHERE {KEY_FILTER} AND {RANGE_FILTER}
+"""
+
 ERRORS_BY_TYPE_SQL = f"""
 SELECT error_type, toUInt32(count()) FROM events FINAL
 WHERE {KEY_FILTER} AND {RANGE_FILTER} AND status = 'error'
@@ -136,6 +141,12 @@ class WindowJob:
                 values[f"{name}_{label}"] = float(value) if value == value else 0.0
         _, error_rows = self.store.query(ERRORS_BY_TYPE_SQL, self._params(key, start, end))
         values["errors_by_type"] = {t or "unknown": int(n) for t, n in error_rows}
+        # Feedback that has arrived by the time the window closes; later ratings are in the
+        # feedback_by_trace view for dashboards.
+        _, feedback_rows = self.store.query(FEEDBACK_SQL, self._params(key, start, end))
+        rated, negative = (int(v) for v in feedback_rows[0])
+        values.update(feedback_events=rated, negative_feedback=negative,
+                      negative_feedback_rate=negative / rated if rated else 0.0)
         for name in ("output_tokens_per_s", "mean_total_tokens", "mean_cost_usd"):
             values[name] = float(values[name] or 0.0)
         return values

@@ -10,7 +10,7 @@ import pytest
 
 from detectors import Redactor
 from schemas.events import TraceEvent
-from schemas.tables import EVENT_COLUMNS
+from schemas.tables import EVENT_COLUMNS, FEEDBACK_COLUMNS
 from streams.app import build_window_service
 from streams.baselines import insert_baseline
 from streams.generator import GeneratorConfig, TrafficGenerator
@@ -106,3 +106,18 @@ def test_pinned_baseline_replaces_the_first_k_reference(store, events) -> None:
     with pytest.raises(ValueError, match="after"):
         insert_baseline(store, {"app": "a", "model": "m", "from": later.isoformat(),
                                 "to": START.isoformat()})
+
+
+def test_negative_feedback_rate_is_reported_per_window_of_the_rated_trace(store, events) -> None:
+    settings = load_settings(env={}, window_seconds=WINDOW, embedding_enabled=False)
+    service = build_window_service(settings, store, Metrics())
+    window = START + timedelta(seconds=3 * WINDOW)
+    rated = [e for e in events if e.model == "claude-3-5-haiku"
+             and window <= e.event_time < window + timedelta(seconds=WINDOW)][:10]
+    later = datetime.now(UTC)  # hours after the calls, as feedback comes
+    rows = [[e.event_id, later, later, -1.0 if i < 4 else 1.0, None,
+             "down" if i < 4 else "up", "", "widget"] for i, e in enumerate(rated)]
+    store.insert_columns("feedback", list(zip(*rows, strict=True)), FEEDBACK_COLUMNS)
+    outcome = service.job.close(StreamKey("support-bot", "claude-3-5-haiku"), window)
+    assert outcome.metrics["feedback_events"] == 10
+    assert outcome.metrics["negative_feedback_rate"] == pytest.approx(0.4)
