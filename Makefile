@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install system-deps demo test test-slow lint bench kafka-up kafka-down clean
+.PHONY: install system-deps demo test test-slow lint bench bench-alibi kafka-up kafka-down clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,13 +23,14 @@ $(BIN)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras --group dev
 	touch $@
 
-# Services the tests run for real: Alertmanager from Debian's packages (Kafka comes from
-# Maven Central at first use, see streams/kafka_local.py).
+# What the tests run for real from Debian's packages: Alertmanager, and Chromium to render the
+# HTML report (Kafka comes from Maven Central at first use, see streams/kafka_local.py).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
-	@command -v prometheus-alertmanager >/dev/null || { \
+	@command -v prometheus-alertmanager >/dev/null && command -v chromium >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager \
+	    chromium; }
 	@command -v java >/dev/null && command -v mvn >/dev/null || \
 	  { echo "Java 17 and Maven are needed for the local Kafka broker"; exit 1; }
 
@@ -49,7 +50,14 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
+	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/drift.py
+	$(BIN)/python bench/embedding.py
+	$(BIN)/python bench/throughput.py
+
+# alibi-detect needs numpy < 2: it gets its own environment (bench/.venv-alibi).
+bench-alibi: install
+	$(BIN)/python bench/alibi_compare.py
 
 kafka-up: install
 	$(BIN)/seismo kafka up --version $(KAFKA_VERSION)

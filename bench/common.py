@@ -34,18 +34,28 @@ class Row:
 
 
 def print_table(rows: list[Row], title: str | None = None) -> None:
-    """Rows as an aligned text table; values with two decimals, big ones with separators."""
+    """Rows as an aligned text table (values as :func:`format_value` writes them)."""
     if title:
         print(f"\n{title}")
     width = max(len(row.what) for row in rows)
-    values = [f"{row.value:,.0f}" if abs(row.value) >= 10_000 else f"{row.value:.2f}"
-              for row in rows]
+    values = [format_value(row.value) for row in rows]
     value_width = max(10, *(len(v) for v in values))
     unit_width = max(4, *(len(row.unit) for row in rows))
     print(f"{'measure':<{width}}  {'value':>{value_width}}  {'unit':<{unit_width}}  note")
     print(f"{'-' * width}  {'-' * value_width}  {'-' * unit_width}  {'-' * 20}")
     for row, value in zip(rows, values, strict=True):
         print(f"{row.what:<{width}}  {value:>{value_width}}  {row.unit:<{unit_width}}  {row.note}")
+
+
+def format_value(value: float) -> str:
+    """Big numbers with separators, small ones in scientific notation, the rest with 2 decimals."""
+    if value != value:
+        return "n/a"
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
+    if value and abs(value) < 0.01:
+        return f"{value:.3e}"
+    return f"{value:.2f}"
 
 
 def median_seconds(run: Callable[[], object], repeats: int, *, warmup: bool = True) -> float:
@@ -58,6 +68,34 @@ def median_seconds(run: Callable[[], object], repeats: int, *, warmup: bool = Tr
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Best wall-clock and best CPU seconds of one piece of work over interleaved runs."""
+
+    wall: float
+    cpu: float
+
+
+def best_times(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, Timing]:
+    """Time every ``run`` ``repeats`` times, interleaved, after one warm-up each; keep the best.
+
+    On a shared machine other processes only ever add time, so the minimum is the figure
+    closest to the code's own cost, and interleaving spreads a busy spell over all of them.
+    CPU time (this process, all threads) is less disturbed by other work than wall time.
+    """
+    for run in runs.values():
+        run()
+    wall = dict.fromkeys(runs, float("inf"))
+    cpu = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
+            run()
+            wall[name] = min(wall[name], time.perf_counter() - start_wall)
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return {name: Timing(wall[name], cpu[name]) for name in runs}
 
 
 def usable_cpus() -> int:
@@ -112,6 +150,16 @@ def generated_events(
 
     start = start or datetime(2026, 1, 1, tzinfo=UTC)
     return list(TrafficGenerator(GeneratorConfig(seed=seed, start=start, **config)).events(n))
+
+
+def unit_rows(rng: Any, rows: int, dim: int, shift: float = 0.0) -> Any:
+    """Unit-length vectors around a common direction, like normalised sentence embeddings.
+
+    ``rng`` is a ``numpy.random.Generator``; numpy is imported by the caller (this module
+    stays importable without it).
+    """
+    x = rng.normal(size=(rows, dim)) + 2.0 + shift
+    return x / ((x * x).sum(axis=1, keepdims=True) ** 0.5)
 
 
 # Shares of the synthetic traffic that exercise the scanners, a bit above production rates so

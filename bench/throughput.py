@@ -10,10 +10,12 @@ the same temporary directory. The rate is taken from the worker's own counter
 the last, so group join and start-up are not in it (they are printed separately).
 
 To show what dominates, the script also measures each stage alone on the same events: a
-bare aiokafka consumer reading the topic, the signal path in one process, and the ClickHouse
-insert; the worker's CPU use comes from ``/proc``. ``--profile`` runs the worker under
-cProfile from its API answering to the last row written (event-loop thread only; inserts run
-on an executor thread and show as waits), see ``profiled_worker.py``.
+bare aiokafka consumer reading the topic, a Faust agent that only takes and acknowledges
+(``faust_floor.py``: the framework's own cost per event), the signal path in one process, and
+the ClickHouse insert through the worker's sink, each as CPU time per event beside the worker's
+own (from ``/proc``). ``--profile`` runs the worker under cProfile from its API answering to
+the last row written (event-loop thread only; inserts run on an executor thread and show as
+waits), see ``profiled_worker.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import argparse
 import asyncio
 import json
 import os
-import pstats
+import re
 import signal
 import socket
 import subprocess
@@ -36,12 +38,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import Row, encoded_events, load_average, print_machine, print_table
-from profiled_worker import TOGGLE
+from common import ROOT, Row, encoded_events, load_average, print_machine, print_table
+from profiled_worker import TOGGLE, print_profile
 
 from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS
 from streams.decode import trace_decoder
+from streams.exceptions import KafkaUnavailable
 from streams.kafka_local import LocalKafka
 from streams.pricing import PriceTable
 from streams.rows import trace_rows
@@ -65,15 +68,61 @@ def free_port(pairs: bool = False) -> int:
         if not pairs:
             return port
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port + 1)) != 0:
-                return port
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
     raise RuntimeError("no free port pair on 127.0.0.1")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def start_broker(version: str, home: Path, attempts: int = 3) -> LocalKafka:
+    """A fresh local broker on free ports; another port if someone took ours meanwhile."""
+    for attempt in range(attempts):
+        broker = LocalKafka(version=version, port=free_port(pairs=True), home=home)
+        print(f"starting Kafka {broker.version} on {broker.bootstrap} …", flush=True)
+        try:
+            broker.up(fresh=True)
+            return broker
+        except KafkaUnavailable as exc:
+            if attempt == attempts - 1 or "did not start" not in str(exc):
+                raise
+            print(f"  {exc}; trying other ports", flush=True)
+    raise AssertionError("unreachable")
+
+
+def _stat_cpu(stat: str) -> float:
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far, all threads (from /proc)."""
+    return _stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far per kind of thread of a Python process.
+
+    Python 3.11 does not name its threads for the OS, so the main thread (the event loop) is
+    told apart by its id and the other Python threads (Faust's consumer thread, executors) are
+    one group; native threads (ClickHouse's pools) keep their names, digits dropped.
+    """
+    totals: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            seconds = _stat_cpu((task / "stat").read_text())
+        except OSError:  # the thread ended meanwhile
+            continue
+        if task.name == str(pid):
+            name = "main thread: the event loop (Faust, pipeline, signals)"
+        elif name.startswith("python"):
+            name = "other Python threads (Faust's consumer thread, executors)"
+        else:
+            name = "native: " + (re.sub(r"[-_ ]?\d+$", "", name) or "?")
+        totals[name] = totals.get(name, 0.0) + seconds
+    return totals
 
 
 # -- publishing and reading with a plain client -----------------------------------------------
@@ -132,9 +181,10 @@ class WorkerRun:
         return self.root / "worker.log"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-        env.pop("CLICKHOUSE_URL", None)
+        # only these settings: none inherited from the shell (SEISMO_*, a SEISMO_CONFIG file)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEISMO_")
+               and k not in ("KAFKA_BOOTSTRAP_SERVERS", "CLICKHOUSE_URL")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         env.update({
             "SEISMO_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "SEISMO_TRACES_TOPIC": self.traces_topic,
@@ -215,6 +265,7 @@ class Consumption:
     cpu_seconds: float  # the worker's CPU over the same interval
     broker_cpu_seconds: float
     batches: int
+    threads: dict[str, float]  # the worker's CPU seconds per thread name over the interval
 
 
 def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
@@ -224,6 +275,7 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
     pid = worker.process.pid
     started = time.monotonic()
     first: tuple[float, float, float, float, float] | None = None
+    threads_before: dict[str, float] = {}
     while time.monotonic() - started < timeout:
         counters = worker.counters() or {}
         written = counters.get("seismo_events_written_total", 0)
@@ -231,9 +283,12 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
         if written and first is None:
             broker = cpu_seconds(broker_pid) if broker_pid else 0.0
             first = (now, written, cpu_seconds(pid), broker, counters["seismo_batches_total"])
+            threads_before = thread_cpu(pid)
         if written >= expected:
             assert first is not None
             broker = cpu_seconds(broker_pid) if broker_pid else 0.0
+            threads = {name: seconds - threads_before.get(name, 0.0)
+                       for name, seconds in thread_cpu(pid).items()}
             return Consumption(
                 first_seen=first[0] - started,
                 events=int(written - first[1]),
@@ -241,16 +296,17 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
                 cpu_seconds=cpu_seconds(pid) - first[2],
                 broker_cpu_seconds=broker - first[3],
                 batches=int(counters["seismo_batches_total"] - first[4]),
+                threads={name: seconds for name, seconds in threads.items() if seconds > 0},
             )
         if worker.process.poll() is not None:
             raise RuntimeError(f"worker exited with {worker.process.returncode}:\n{worker.log()}")
-        time.sleep(0.05)
+        time.sleep(0.2)  # each poll is an HTTP request the worker answers: keep them rare
     raise RuntimeError(f"only {written:.0f} of {expected} events written in {timeout:.0f}s")
 
 
 # -- stages alone ----------------------------------------------------------------------------
 def signal_stage(records: list[tuple[bytes, bytes]], batch_size: int) -> tuple[float, list]:
-    """Seconds of decode + trace_rows over the records in worker-sized batches; the rows."""
+    """CPU seconds of decode + trace_rows over the records in worker-sized batches; the rows."""
     settings = Settings()
     decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
     scanner = SignalScanner(Redactor(settings.redaction_policy), "")
@@ -258,26 +314,27 @@ def signal_stage(records: list[tuple[bytes, bytes]], batch_size: int) -> tuple[f
     now = datetime.now(UTC)
     trace_rows([decode(v, now) for _, v in records[:100]], now, prices, scanner)  # warm-up
     rows: list = []
-    started = time.perf_counter()
+    started = time.process_time()
     for i in range(0, len(records), batch_size):
         events = [decode(value, now) for _, value in records[i : i + batch_size]]
         rows += trace_rows(events, now, prices, scanner)
-    return time.perf_counter() - started, rows
+    return time.process_time() - started, rows
 
 
 def insert_stage(rows: list, root: Path, batch_size: int) -> float:
-    """Seconds to write ``rows`` to a fresh embedded ClickHouse through the worker's sink."""
+    """CPU seconds (all threads) to write ``rows`` to a fresh embedded ClickHouse through the
+    worker's sink."""
     store = ClickHouseStore(f"chdb://{root / 'chdb-stage'}", "seismo")
     store.migrate()
     sink = ClickHouseSink(store, EVENTS, EVENT_COLUMNS)
 
     async def write() -> float:
-        started = time.perf_counter()
+        started = time.process_time()
         for i in range(0, len(rows), batch_size):
             for row in rows[i : i + batch_size]:
                 sink.add(row)
             await sink.flush()
-        return time.perf_counter() - started
+        return time.process_time() - started
 
     try:
         return asyncio.run(write())
@@ -301,39 +358,77 @@ def faust_floor(bootstrap: str, topic: str, expected: int, batch_size: int,
     return figure["events"] / figure["seconds"], figure["cpu_seconds"] / figure["events"] * 1e6
 
 
-def print_profile(path: Path, top: int) -> None:
-    """The worker's hottest functions (own time) and time per package (cumulative)."""
-    stats = pstats.Stats(str(path))
-    entries = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for _, _, tt, _, _ in entries.values())
-    areas: dict[str, float] = {}
-    for (filename, _, _), (_, _, tt, _, _) in entries.items():
-        area = _area(filename)
-        areas[area] = areas.get(area, 0.0) + tt
-    print(f"\nworker profile (event-loop thread, {total:.1f} s of own time in Python functions)")
-    for area, seconds in sorted(areas.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"  {seconds / total:6.1%}  {area}")
-    print(f"top {top} functions by own time:")
-    ranked = sorted(entries.items(), key=lambda kv: -kv[1][2])[:top]
-    for (filename, line, name), (_, calls, tt, ct, _) in ranked:
-        where = filename.replace(str(Path(sys.prefix)), "<venv>").replace(str(Path.cwd()), ".")
-        print(f"  {tt / total:6.1%}  own {tt:6.2f} s  cum {ct:6.2f} s  {calls:>9} calls  "
-              f"{name}  {where}:{line}")
+def print_threads(run: Consumption) -> None:
+    """The worker's CPU by thread: event loop, Faust's consumer thread, ClickHouse, executors."""
+    total = sum(run.threads.values()) or 1.0
+    print("\nworker CPU by thread over the same interval (us per event, share):")
+    for name, seconds in sorted(run.threads.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  {seconds / run.events * 1e6:8.0f} us  {seconds / total:6.1%}  {name}")
 
 
-def _area(filename: str) -> str:
-    """A package-level name for a profiled function's file."""
-    if filename.startswith("<") or filename == "~":
-        return "builtins and C code (regex, msgspec, sockets, …)"
-    parts = Path(filename).parts
-    for anchor in ("site-packages", "main"):
-        if anchor in parts:
-            rest = parts[parts.index(anchor) + 1 :]
-            if rest and rest[0] in ("detectors", "streams", "schemas"):
-                return "/".join(rest[:2]) if rest[0] == "detectors" else rest[0] + "/…"
-            if anchor == "site-packages" and rest:
-                return rest[0]
-    return "python stdlib" if "python3" in filename else filename
+@dataclass(frozen=True)
+class Stages:
+    """Each stage of the worker's path alone, on the same events."""
+
+    read_rate: float  # bare aiokafka consumer, events/s (wall)
+    faust_rate: float  # Faust agent that only takes and acks, events/s (wall)
+    faust_cpu: float  # its CPU seconds per event
+    signal_cpu: float  # decode + trace_rows, CPU seconds per event
+    insert_cpu: float  # ClickHouseSink insert, CPU seconds per event (all threads)
+
+
+def measure_stages(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], root: Path,
+                   args: argparse.Namespace) -> Stages:
+    n = len(records)
+    t = time.perf_counter()
+    read = asyncio.run(_read_all(bootstrap, topic, n, 120))
+    read_seconds = time.perf_counter() - t
+    faust_rate, faust_cpu = faust_floor(bootstrap, topic, n, args.batch_size,
+                                        args.batch_seconds, args.timeout)
+    signal_cpu, event_rows = signal_stage(records, args.batch_size)
+    insert_cpu = insert_stage(event_rows, root, args.batch_size)
+    return Stages(read / read_seconds, faust_rate, faust_cpu / 1e6, signal_cpu / n,
+                  insert_cpu / n)
+
+
+def stage_rows(stages: Stages, run: Consumption) -> list[Row]:
+    """Each stage's CPU per event beside the worker's: what dominates, on one core."""
+    worker_cpu = run.cpu_seconds / run.events  # CPU seconds per event in the real worker
+
+    def share(seconds: float) -> str:
+        return f"{seconds * 1e6:.0f} us CPU/event = {seconds / worker_cpu:.0%} of the worker's"
+
+    together = stages.faust_cpu + stages.signal_cpu + stages.insert_cpu
+    return [
+        Row("stage: bare aiokafka consumer, no processing", stages.read_rate, "events/s",
+            "the Kafka client's ceiling in one process"),
+        Row("stage: Faust agent, noack_take + ack only", stages.faust_rate, "events/s",
+            share(stages.faust_cpu)),
+        Row("stage: decode + trace_rows, in process", 1 / stages.signal_cpu, "events/s",
+            "per CPU second; " + share(stages.signal_cpu)),
+        Row("stage: ClickHouse insert via ClickHouseSink", 1 / stages.insert_cpu, "events/s",
+            "per CPU second; " + share(stages.insert_cpu)),
+        Row("  one core, the three stages' CPU together", 1 / together, "events/s",
+            f"{together * 1e6:.0f} us/event vs {worker_cpu * 1e6:.0f} in the worker"),
+    ]
+
+
+def consume_rows(run: Consumption, startup: float, publish_rate: float) -> list[Row]:
+    rate = run.events / run.seconds
+    return [
+        Row("worker: events written per second", rate, "events/s",
+            f"{rate / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s target; "
+            f"{run.events} events after the first batch, {run.batches} batches"),
+        Row("  worker CPU while consuming", run.cpu_seconds / run.seconds * 100, "% core",
+            f"{run.cpu_seconds / run.events * 1e6:.0f} us CPU per event, all threads"),
+        Row("  broker CPU meanwhile", run.broker_cpu_seconds / run.seconds * 100, "% core",
+            "the JVM shares the same cores"),
+        Row("  start-up: process to API answering", startup, "s"),
+        Row("  API answering to first batch written", run.first_seen, "s",
+            "group join, fetch, first batch"),
+        Row("publish with aiokafka (before the worker)", publish_rate, "events/s",
+            "acks=all, linger 20 ms"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -353,27 +448,23 @@ def main(argv: list[str] | None = None) -> None:
                   f" batch_size {args.batch_size}, embeddings off"
                   + (", under cProfile (slower)" if args.profile else ""))
     # Event times end now, so the window clock sees live traffic (windows of the last minutes).
-    rate = 50.0
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=args.events / rate)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=args.events / 50.0)
     records = encoded_events(args.events, start=start)
     with tempfile.TemporaryDirectory(prefix="seismo-bench-") as tmp:
         root = Path(tmp)
-        broker = LocalKafka(version=args.kafka_version, port=free_port(pairs=True),
-                            home=root / "kafka")
-        print(f"starting Kafka {broker.version} on {broker.bootstrap} …", flush=True)
-        bootstrap = broker.up(fresh=True)
-        worker = WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds,
-                           profile=(args.profile_out or root / "worker.prof").resolve()
-                           if args.profile else None)
-        if worker.profile is not None:
-            worker.profile.unlink(missing_ok=True)  # its appearance says the worker wrote it
+        broker = start_broker(args.kafka_version, root / "kafka")
+        bootstrap = broker.bootstrap
+        profile = (args.profile_out or root / "worker.prof").resolve() if args.profile else None
+        if profile is not None:
+            profile.unlink(missing_ok=True)  # its appearance says the worker wrote it
+        worker = WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds, profile)
         try:
             asyncio.run(ensure_topics(bootstrap, {worker.traces_topic: PARTITIONS}))
             t = time.perf_counter()
             with quiet("aiokafka"):
                 asyncio.run(_publish(bootstrap, worker.traces_topic, records))
-            publish_seconds = time.perf_counter() - t
-            print(f"published {len(records)} events in {publish_seconds:.1f} s; starting the "
+            publish_rate = len(records) / (time.perf_counter() - t)
+            print(f"published {len(records)} events at {publish_rate:,.0f}/s; starting the "
                   "worker …", flush=True)
             startup = worker.start()
             worker.toggle_profile()
@@ -382,58 +473,20 @@ def main(argv: list[str] | None = None) -> None:
             worker.toggle_profile()
             worker.wait_for_profile()
             worker.stop()
-            t = time.perf_counter()
-            read = asyncio.run(_read_all(bootstrap, worker.traces_topic, len(records), 120))
-            read_seconds = time.perf_counter() - t
-            floor_rate, floor_cpu = faust_floor(bootstrap, worker.traces_topic, len(records),
-                                                args.batch_size, args.batch_seconds, args.timeout)
+            stages = None
+            if not args.no_stages:
+                print("measuring each stage alone …", flush=True)
+                stages = measure_stages(bootstrap, worker.traces_topic, records, root, args)
         finally:
             worker.stop()
             broker.down()
-        rows = [
-            Row("worker: events written per second", run.events / run.seconds, "events/s",
-                f"{run.events / run.seconds / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s "
-                f"target; {run.events} events after the first batch, {run.batches} batches"),
-            Row("  worker CPU while consuming", run.cpu_seconds / run.seconds * 100, "% core",
-                f"{run.cpu_seconds / run.events * 1e6:.0f} us CPU per event"),
-            Row("  broker CPU meanwhile", run.broker_cpu_seconds / run.seconds * 100, "% core",
-                "the JVM shares the same cores"),
-            Row("  start-up: process to API answering", startup, "s"),
-            Row("  API answering to first batch written", run.first_seen, "s",
-                "group join, fetch, first batch"),
-            Row("publish with aiokafka (before the worker)", len(records) / publish_seconds,
-                "events/s", "acks=all, linger 20 ms"),
-            Row("stage: bare aiokafka consumer, no processing", read / read_seconds, "events/s",
-                "the client's ceiling in one process"),
-            Row("stage: Faust agent, noack_take + ack only", floor_rate, "events/s",
-                f"{floor_cpu:.0f} us CPU per event: the framework's share"),
-        ]
-        if not args.no_stages:
-            signal_seconds, event_rows = signal_stage(records, args.batch_size)
-            insert_seconds = insert_stage(event_rows, root, args.batch_size)
-            n = len(records)
-            per_event = {
-                "Faust": 1 / floor_rate,
-                "signals": signal_seconds / n,
-                "insert": insert_seconds / n,
-            }
-            measured = run.seconds / run.events
-            rows += [
-                Row("stage: decode + trace_rows, in process", n / signal_seconds, "events/s",
-                    f"{signal_seconds / n * 1e6:.0f} us/event, "
-                    f"{per_event['signals'] / measured:.0%} of the worker's time per event"),
-                Row("stage: ClickHouse insert via ClickHouseSink", n / insert_seconds,
-                    "events/s", f"{insert_seconds / n * 1e6:.0f} us/event, "
-                    f"{per_event['insert'] / measured:.0%} of the worker's time per event"),
-                Row("  the three stages one after another", 1 / sum(per_event.values()), "events/s",
-                    f"Faust + signals + insert, vs {1 / measured:,.0f} measured"),
-            ]
-        print_table(rows)
+        rows = consume_rows(run, startup, publish_rate)
+        print_table(rows + (stage_rows(stages, run) if stages else []))
         print(f"load average {load_during} when the last row was written, "
               f"{load_average()} at the end")
-        if args.profile:
-            assert worker.profile is not None
-            print_profile(worker.profile, args.top)
+        print_threads(run)
+        if profile is not None:
+            print_profile(profile, args.top)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ with one class, import it below and list it in ``__all__`` (keep both lists sort
 """
 
 from detectors.centroid import CentroidDrift
+from detectors.cluster_share import ClusterShareDrift
+from detectors.clustering import ClusterSummary, TopicModel
 from detectors.distribution_change import DistributionChange
 from detectors.injection import InjectionScore, InjectionScorer, load_attack_prompts
 from detectors.mmd import MMDDrift
 from detectors.pii import PII_TYPES, Finding, PIIScanner, find_pii
+from detectors.projection import DiscriminantProjection, IncrementalProjection
 from detectors.rate_change import RateChange
 from detectors.redaction import RedactedMessages, RedactionPolicy, RedactionResult, Redactor
 from detectors.refusal import RefusalDetector, RefusalResult, is_empty_completion
@@ -27,10 +30,14 @@ __all__ = [
     "PII_TYPES",
     "SECRET_TYPES",
     "CentroidDrift",
+    "ClusterShareDrift",
+    "ClusterSummary",
     "DetectorResult",
+    "DiscriminantProjection",
     "DistributionChange",
     "Finding",
     "HFToxicityScorer",
+    "IncrementalProjection",
     "InjectionScore",
     "InjectionScorer",
     "MMDDrift",
@@ -45,6 +52,7 @@ __all__ = [
     "RefusalResult",
     "SLOCheck",
     "SecretScanner",
+    "TopicModel",
     "ToxicityModelError",
     "ToxicityScorer",
     "find_pii",

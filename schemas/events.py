@@ -65,7 +65,7 @@ class TraceEvent(msgspec.Struct, frozen=True, kw_only=True):
     span_id: Ident | None = None
     parent_span_id: Ident | None = None
     chain_step: Ident | None = None
-    step_index: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    step_index: Count | None = None  # bounded: stored as UInt32
     prompt_template: str | None = None
     prompt_version: Ident | None = None
     temperature: Annotated[float, msgspec.Meta(ge=0, le=10)] | None = None

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from streams.exceptions import ConfigError, SeismoError
 from streams.grafana_cli import grafana_app
+from streams.report_cli import report
 from streams.settings import ENV_ALIASES, ENV_PREFIX, Settings, load_settings
 
 app = typer.Typer(
@@ -288,6 +289,9 @@ def baseline_show() -> None:
         table.add_row(ref["stream"], ref["policy"], ref["source"], str(ref["from"] or "—"),
                       str(ref["to"] or "—"))
     console.print(table)
+
+
+app.command("report")(report)
 
 
 # -- entry point -----------------------------------------------------------------------------

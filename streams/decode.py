@@ -54,8 +54,13 @@ class EventDecoder(Generic[E]):
             if _is_utf8(raw):
                 return Rejected(INVALID_JSON, str(exc))
             return Rejected(INVALID_UTF8, "the value is not UTF-8")
+        except RecursionError:  # msgspec gives up on nesting about 1,000 deep
+            return Rejected(INVALID_JSON, "JSON is nested too deeply")
         now = now or datetime.now(UTC)
-        event_time = event.event_time
+        try:
+            event_time = event.event_time
+        except (OverflowError, ValueError, OSError):  # epoch milliseconds past year 9999
+            return Rejected(SCHEMA, "timestamp is out of range - at `$.timestamp`")
         if event_time - now > self.max_future_skew:
             return Rejected(
                 FUTURE_TIMESTAMP,

@@ -24,10 +24,13 @@ from streams.exceptions import KafkaUnavailable
 CACHE_ROOT = Path(os.environ.get("SEISMO_CACHE_DIR", Path.home() / ".cache" / "seismo"))
 
 # Kafka 3.x logs through reload4j (log4j 1 API), 4.x through log4j2: each gets its binding.
+# Both still declare slf4j-api 1.7.36, so 4.x needs log4j2's binding for SLF4J 1.x
+# (log4j-slf4j-impl); with the 2.x one (log4j-slf4j2-impl) SLF4J falls back to its no-op
+# logger and the broker writes no log at all.
 _LOGGING_DEPENDENCIES = {
     "3": [("org.slf4j", "slf4j-reload4j", "1.7.36")],
     "4": [
-        ("org.apache.logging.log4j", "log4j-slf4j2-impl", "2.24.3"),
+        ("org.apache.logging.log4j", "log4j-slf4j-impl", "2.24.3"),
         ("org.apache.logging.log4j", "log4j-core", "2.24.3"),
     ],
 }
@@ -49,6 +52,9 @@ _LOG4J2 = """Configuration:
       level: WARN
       AppenderRef:
         - ref: STDOUT
+    Logger:
+      - name: kafka.server.KafkaRaftServer
+        level: INFO
 """
 
 
@@ -86,9 +92,13 @@ class LocalKafka:
 
     # -- assembling -------------------------------------------------------------------------
     def ensure_jars(self) -> Path:
-        """Copy the broker's jars from Maven Central into the cache (once per version)."""
+        """Copy the broker's jars from Maven Central into the cache (once per version and set
+        of dependencies: the marker records the set, so a changed one is fetched again)."""
+        deps = [("org.apache.kafka", "kafka_2.13", self.version)]
+        deps += _LOGGING_DEPENDENCIES.get(self.version.split(".")[0], _LOGGING_DEPENDENCIES["4"])
+        wanted = "\n".join(":".join(d) for d in deps)
         marker = self.libs / ".complete"
-        if marker.exists():
+        if marker.exists() and marker.read_text() == wanted:
             return self.libs
         if not shutil.which("mvn"):
             raise KafkaUnavailable("Maven (mvn) is not installed; it is needed to fetch Kafka jars")
@@ -96,8 +106,8 @@ class LocalKafka:
             raise KafkaUnavailable("Java is not installed; the local Kafka broker needs Java 17+")
         build = self.libs.parent
         build.mkdir(parents=True, exist_ok=True)
-        deps = [("org.apache.kafka", "kafka_2.13", self.version)]
-        deps += _LOGGING_DEPENDENCIES.get(self.version.split(".")[0], _LOGGING_DEPENDENCIES["4"])
+        fetched = build / "libs.fetching"
+        shutil.rmtree(fetched, ignore_errors=True)
         dep_xml = "".join(
             f"<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId>"
             f"<version>{v}</version></dependency>"
@@ -115,7 +125,7 @@ class LocalKafka:
                 "-B",
                 "dependency:copy-dependencies",
                 "-DincludeScope=runtime",
-                f"-DoutputDirectory={self.libs}",
+                f"-DoutputDirectory={fetched}",
             ],
             cwd=build,
             capture_output=True,
@@ -126,7 +136,8 @@ class LocalKafka:
                 f"mvn could not fetch Kafka {self.version}: "
                 + (result.stdout + result.stderr).strip().splitlines()[-1:][0]
             )
-        marker.touch()
+        _replace_jars(self.libs, fetched)
+        marker.write_text(wanted)
         return self.libs
 
     def _write_config(self) -> Path:
@@ -257,6 +268,20 @@ class LocalKafka:
             _reap(pid)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+
+def _replace_jars(libs: Path, fetched: Path) -> None:
+    """Make ``libs`` hold exactly the jars in ``fetched``, jar by jar: a broker already running
+    from ``libs`` keeps the files it opened."""
+    libs.mkdir(parents=True, exist_ok=True)
+    new = {jar.name for jar in fetched.glob("*.jar")}
+    for jar in libs.glob("*.jar"):
+        if jar.name not in new:
+            jar.unlink()
+    for name in new:
+        if not (libs / name).exists():
+            (fetched / name).replace(libs / name)
+    shutil.rmtree(fetched, ignore_errors=True)
 
 
 def _reap(pid: int) -> None:

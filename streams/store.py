@@ -101,7 +101,11 @@ class ClickHouseStore:
     ) -> None:
         with self._lock:
             self.client.insert(
-                table, list(columns), column_names=list(column_names), column_oriented=True
+                table, list(columns), column_names=list(column_names), column_oriented=True,
+                # Tables are partitioned by month: a batch of events spread over more than 100
+                # months (a backfill, a broken producer clock) would otherwise be refused for
+                # good, and the worker would retry it forever.
+                settings={"max_partitions_per_insert_block": 0},
             )
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import faust
 
 from streams.app import build_app
+from streams.faults import with_injected_faults
 from streams.logs import logging_config
 from streams.settings import Settings
 from streams.store import ClickHouseStore
@@ -44,7 +45,7 @@ def prepare(settings: Settings) -> ClickHouseStore:
 def run(settings: Settings) -> None:
     config = logging_config(settings.log_format)
     logging.config.dictConfig(config)
-    store = prepare(settings)
+    store = with_injected_faults(prepare(settings))  # a no-op unless a fault test asks
     app = build_app(settings, store)
     worker = faust.Worker(app, loglevel="INFO", logging_config=config, redirect_stdouts=False)
     try:

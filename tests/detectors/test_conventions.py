@@ -56,6 +56,7 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     "MMDDrift": Recipe({"n_permutations": 99}),
     "CentroidDrift": Recipe({"n_bootstrap": 99}),
+    "ClusterShareDrift": Recipe({"n_permutations": 99}),
     "DistributionChange": Recipe({"seed": 0}, latency_like_samples),
 }
 

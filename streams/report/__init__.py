@@ -1,0 +1,47 @@
+"""``seismo report``: one self-contained HTML page on an app's drift, topics and signals.
+
+>>> from streams.report import build_report  # doctest: +SKIP
+>>> html = build_report(store, "support-bot", start, end)  # doctest: +SKIP
+
+Pieces: :mod:`~streams.report.data` reads ClickHouse, :mod:`~streams.report.analysis` finds
+topics and tests their shares, :mod:`~streams.report.render` writes HTML with the SVG charts
+of :mod:`~streams.report.svg`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from streams.report.analysis import Topics, WindowTest, analyse_topics
+from streams.report.data import Reader, ReportData, load_report_data, parse_time
+from streams.report.render import render_report
+
+__all__ = [
+    "Reader",
+    "ReportData",
+    "Topics",
+    "WindowTest",
+    "analyse_topics",
+    "build_report",
+    "load_report_data",
+    "parse_time",
+    "render_report",
+]
+
+
+def build_report(
+    reader: Reader,
+    app: str,
+    start: datetime,
+    end: datetime,
+    *,
+    field: str = "prompt",
+    n_clusters: int = 8,
+    alpha: float = 0.01,
+    generated_at: datetime | None = None,
+) -> tuple[str, ReportData, Topics | None]:
+    """Read, analyse and render: (html, the data shown, the topics found)."""
+    data = load_report_data(reader, app, start, end, field=field)
+    topics = analyse_topics(data.sample, n_clusters=n_clusters, alpha=alpha)
+    html = render_report(data, topics, alpha=alpha, generated_at=generated_at or datetime.now(UTC))
+    return html, data, topics

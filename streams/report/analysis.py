@@ -1,0 +1,111 @@
+"""Topics of the period: clusters with keywords, their shares per window, a 2-D picture.
+
+One :class:`~detectors.TopicModel` is fitted on every sampled row of the app in the period
+(references and windows together), so cluster ids mean the same in every window and every
+stream, and a topic that only appears later gets a cluster of its own. Each window is then
+tested against its stream's reference with :class:`~detectors.ClusterShareDrift` on that
+partition: the partition is a function of a set that holds both samples whole, which keeps
+the permutation p-value exact (see :mod:`detectors.cluster_share`).
+
+The projection is Fisher's discriminant of the clusters
+(:class:`~detectors.projection.DiscriminantProjection`): the plane in which the topics are
+furthest apart, so a new topic shows as an island of late-window points. PCA fitted on the
+reference, the obvious alternative, puts a new topic in the middle of the old ones (numbers
+in :mod:`detectors.projection`). UMAP is not used: ``umap-learn`` is not installed.
+
+Keywords and examples are taken from the texts without the lines that many chat prompts
+repeat (system messages, :func:`~detectors.keywords.drop_boilerplate`); the embeddings are
+the stored ones, of the whole prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.cluster_share import ClusterShareDrift
+from detectors.clustering import ClusterSummary, TopicModel
+from detectors.keywords import drop_boilerplate
+from detectors.projection import DiscriminantProjection
+from detectors.result import DetectorResult
+from streams.report.data import Sample, Stream
+
+
+@dataclass(frozen=True)
+class WindowTest:
+    """The cluster-share test of one window of one stream."""
+
+    stream: Stream
+    window_start: datetime
+    result: DetectorResult
+
+
+@dataclass(frozen=True)
+class Topics:
+    clusters: list[ClusterSummary]
+    texts: list[str]  # the sample's texts without repeated system-prompt lines
+    labels: NDArray[np.intp]  # cluster of each sample row
+    coordinates: NDArray[np.float64]  # (rows, 2) projection of each sample row
+    reference_shares: NDArray[np.float64]  # share of each cluster in all reference rows
+    tests: list[WindowTest]
+
+    def window_shares(self, sample: Sample) -> dict[tuple[Stream, datetime], NDArray]:
+        """Share of each cluster in each tested window (reference windows left out)."""
+        k = len(self.clusters)
+        return {key: np.bincount(self.labels[rows], minlength=k) / len(rows)
+                for key, rows in window_groups(sample).items()}
+
+
+def window_groups(sample: Sample) -> dict[tuple[Stream, datetime], list[int]]:
+    """Row indices of each (stream, window) outside the references, in time order."""
+    groups: dict[tuple[Stream, datetime], list[int]] = {}
+    for i, key in enumerate(zip(sample.streams, sample.window_starts, strict=True)):
+        if not sample.is_reference[i]:
+            groups.setdefault(key, []).append(i)
+    return dict(sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])))
+
+
+def analyse_topics(
+    sample: Sample,
+    *,
+    n_clusters: int = 8,
+    alpha: float = 0.01,
+    n_permutations: int = 999,
+    min_rows: int = 20,
+    seed: int = 0,
+) -> Topics | None:
+    """Cluster, describe, project and test the sample; ``None`` when it is too small."""
+    if len(sample) < max(min_rows, 2):
+        return None
+    model = TopicModel(n_clusters, seed=seed).fit(sample.vectors)
+    labels = model.predict(sample.vectors)
+    texts = drop_boilerplate(sample.texts)
+    clusters = model.describe(sample.vectors, texts)
+    coordinates = DiscriminantProjection(2).fit(sample.vectors, labels).transform(sample.vectors)
+    k = model.centroids.shape[0]
+    reference_labels = labels[sample.is_reference]
+    reference_shares = (np.bincount(reference_labels, minlength=k) / max(len(reference_labels), 1))
+    tests = _window_tests(sample, model, alpha, n_permutations, min_rows, seed)
+    return Topics(clusters, texts, labels, coordinates, reference_shares, tests)
+
+
+def _window_tests(
+    sample: Sample, model: TopicModel, alpha: float, n_permutations: int, min_rows: int,
+    seed: int,
+) -> list[WindowTest]:
+    streams = np.array(sample.streams, dtype=object)
+    detectors: dict[Stream, ClusterShareDrift | None] = {}
+    tests = []
+    for (stream, start), rows in window_groups(sample).items():
+        if stream not in detectors:
+            reference = sample.vectors[(streams == stream) & sample.is_reference]
+            detectors[stream] = ClusterShareDrift(
+                reference, topics=model, alpha=alpha, n_permutations=n_permutations, seed=seed,
+            ) if len(reference) >= min_rows else None
+        detector = detectors[stream]
+        if detector is not None and len(rows) >= min_rows:
+            tests.append(WindowTest(stream, start, detector.score(sample.vectors[rows])))
+    return tests

@@ -1,0 +1,174 @@
+"""`seismo report` on a stored drift incident: the new topic is a cluster, the cluster-share
+test names it, and the page is self-contained and renders in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from streams.exceptions import ConfigError
+from streams.report import ReportData, Topics, build_report, svg
+from streams.report_cli import report
+from tests.ports import free_port
+from tests.streams.report.incident import APP, Incident, build_incident
+from tests.streams.report.png import read_png
+
+GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+NEW_TOPIC_WORDS = {"tax", "taxable", "crypto", "gains", "cost", "basis"}
+
+
+@pytest.fixture(scope="module")
+def incident(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Incident]:
+    """The stored incident: seconds, plus ~700 prompt embeddings on a cold pytest cache."""
+    cache = getattr(request.config, "cache", None)
+    cache_dir = cache.mkdir("seismo-embeddings") if cache is not None else None
+    incident = build_incident(tmp_path_factory.mktemp("chdb"), cache_dir)
+    yield incident
+    incident.store.close()  # one embedded store per process at a time
+
+
+@pytest.fixture(scope="module")
+def built(incident: Incident) -> tuple[str, ReportData, Topics]:
+    end = datetime.now(UTC)
+    html, data, topics = build_report(incident.store, APP, end - timedelta(hours=24), end,
+                                      generated_at=GENERATED_AT)
+    assert topics is not None
+    return html, data, topics
+
+
+def _new_topic_cluster(data: ReportData, topics: Topics, incident: Incident) -> int:
+    new = np.array([i in incident.new_topic_ids for i in data.sample.event_ids])
+    return int(np.bincount(topics.labels[new]).argmax())
+
+
+def test_the_new_topic_is_a_cluster_of_its_own(built, incident: Incident) -> None:
+    _, data, topics = built
+    new = np.array([i in incident.new_topic_ids for i in data.sample.event_ids])
+    assert new.sum() >= 50  # the sample holds the incident
+    cluster = _new_topic_cluster(data, topics, incident)
+    assert (topics.labels[new] == cluster).mean() >= 0.9  # the topic is one cluster ...
+    assert new[topics.labels == cluster].mean() >= 0.9  # ... and the cluster is the topic
+    assert NEW_TOPIC_WORDS & set(topics.clusters[cluster].keywords[:3])
+    assert topics.reference_shares[cluster] <= 0.02  # the references predate the incident
+
+
+def test_the_cluster_share_test_names_the_new_topic_after_the_drift(
+    built, incident: Incident
+) -> None:
+    _, data, topics = built
+    cluster = _new_topic_cluster(data, topics, incident)
+    after = [t for t in topics.tests if t.window_start >= incident.drift_start]
+    before = [t for t in topics.tests if t.window_start < incident.drift_start]
+    assert {t.stream.model for t in after} == set(incident.models)
+    assert len(after) == 4 * len(incident.models) and before  # every window was tested
+    for test in after:
+        assert test.result.drifted, test
+        assert test.result.params["grew"][0] == cluster, test
+    assert not any(t.result.drifted for t in before)
+
+
+def test_the_page_shows_every_section_without_the_network(built, incident: Incident) -> None:
+    html, data, topics = built
+    for heading in ("Drift over time", "Topics", "Projection of the embedded sample", "Latency",
+                    "Toxicity and PII", "Alerts"):
+        assert f"<h2>{heading}</h2>" in html
+    assert html.count("<svg") >= 8
+    assert "Topic mix changed" in html and "UMAP is not used" in html
+    cluster = _new_topic_cluster(data, topics, incident)
+    keywords = " · ".join(topics.clusters[cluster].keywords[:3])
+    assert f"cluster {cluster} ({keywords}) grew from" in html
+    assert "embedding_drift" in html and "firing" in html  # the stored alert
+    assert {r["method"] for r in data.drift} >= {"mmd", "centroid_cosine"}
+    # Nothing to fetch: no scripts, stylesheets or images from anywhere.
+    assert not re.search(r"<(script|link|img|iframe)\b", html, re.IGNORECASE)
+    assert not re.search(r"(src|href)\s*=", html, re.IGNORECASE)
+    assert not re.search(r"url\(", html)
+
+
+def test_rows_from_the_worker_api_give_the_same_report(built, incident: Incident) -> None:
+    """The worker API takes parameters and sends rows as JSON (times as ISO strings, NaN as
+    null)."""
+    from streams.app import _json_safe  # the API's own encoding
+
+    class ThroughAPI:
+        def query(self, sql, parameters=None):
+            parameters = json.loads(json.dumps(parameters))
+            columns, rows = incident.store.query_readonly(sql, parameters)
+            payload = json.loads(json.dumps({"columns": columns, "rows": _json_safe(rows)}))
+            return payload["columns"], payload["rows"]
+
+    html, data, _ = built
+    again, _, _ = build_report(ThroughAPI(), APP, data.start, data.end,
+                               generated_at=GENERATED_AT)
+    assert again == html
+
+
+def test_a_period_without_data_still_gives_a_page(incident: Incident) -> None:
+    end = datetime.now(UTC)
+    html, data, topics = build_report(incident.store, "no-such-app", end - timedelta(hours=1),
+                                      end)
+    assert topics is None and not data.metrics and not len(data.sample)
+    assert "no data in this period" in html and "No alert transitions" in html
+
+
+def test_seismo_report_writes_the_file(incident: Incident, tmp_path: Path) -> None:
+    cli = typer.Typer()
+    cli.command()(report)
+    # No worker listens on this port, so the reader opens the store directly.
+    env = {"SEISMO_CLICKHOUSE_URL": incident.url, "SEISMO_WEB_PORT": str(free_port())}
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(cli, ["--app", APP, "--since", "24h", "--out", str(out)],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in " ".join(result.output.split())
+    page = out.read_text()
+    assert "Topic mix changed" in page and APP in page
+
+    bad = CliRunner().invoke(cli, ["--app", APP, "--since", "yesterday"], env=env)
+    assert isinstance(bad.exception, ConfigError) and bad.exception.setting == "since"
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="needs Chromium (apt-get install chromium)")
+def test_the_report_renders_in_headless_chromium(built, tmp_path: Path) -> None:
+    html, _, _ = built
+    page, shot = tmp_path / "report.html", tmp_path / "report.png"
+    page.write_text(html, encoding="utf-8")
+    run = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+         "--window-size=1400,2400", page.as_uri()],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert shot.exists(), run.stderr[-2000:]
+    pixels = read_png(shot)
+    assert pixels.shape[:2] == (2400, 1400)
+    rgb = pixels[..., :3].reshape(-1, 3).astype(int)
+    colours = np.unique(rgb @ np.array([1, 256, 65536]))
+    assert len(colours) >= 500  # text, lines, scatter colours, antialiasing: not blank
+    assert np.all(rgb >= 240, axis=1).mean() <= 0.95  # a page, not an empty canvas
+
+    def pixels_of(colour: str) -> int:
+        target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(rgb - target).max(axis=1) <= 12).sum())
+
+    # The first two streams' line colours (the charts drew) and the yellow "topic mix
+    # changed" box (the finding made it to the top of the page).
+    assert pixels_of(svg.categorical(0)) >= 300 and pixels_of(svg.categorical(1)) >= 300
+    assert pixels_of("#fff8c5") >= 20_000
