@@ -1,9 +1,11 @@
 """Secrets stay secret: configured credentials never reach the worker's logs, and the redaction
 policy covers what the worker forwards to the DLQ as much as what it stores.
 
-The credentials are live, not just configured: the alert receivers are answered with errors
-that echo each request back (as some receivers do), so the worker's failure and retry messages
-are exactly where a credential would leak.
+The notifiers' credentials are live, not just configured: the alert receivers answer with
+errors that echo each request back (as some receivers do), so the worker's failure and retry
+messages are exactly where a credential would leak. The Kafka password and the redaction salt
+are configured but unused (a PLAINTEXT broker, the redact policy): they would leak only if the
+settings themselves were logged.
 """
 
 from __future__ import annotations
