@@ -18,6 +18,10 @@ HELP = {
     "seismo_otlp_spans_skipped_total": "OTLP spans without GenAI attributes, skipped.",
     "seismo_otlp_spans_rejected_total": "GenAI spans that did not map to a valid event.",
 }
+GAUGE_HELP = {
+    "seismo_consumer_lag": "Records published to an event-topic partition and not yet "
+    "committed by the worker's group (-1: the broker could not be asked).",
+}
 
 
 class Metrics:
@@ -25,9 +29,13 @@ class Metrics:
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self._gauges: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
 
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
         self._counts[(name, tuple(sorted(labels.items())))] += amount
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        self._gauges[(name, tuple(sorted(labels.items())))] = value
 
     def value(self, name: str, **labels: str) -> float:
         if labels:
@@ -39,13 +47,15 @@ class Metrics:
 
     def render(self) -> str:
         lines: list[str] = []
-        for name in sorted({n for n, _ in self._counts} | set(HELP)):
-            lines.append(f"# HELP {name} {HELP.get(name, name)}")
-            lines.append(f"# TYPE {name} counter")
-            series: Iterable = [(lbl, v) for (n, lbl), v in self._counts.items() if n == name]
-            for labels, value in sorted(series):
-                text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-                lines.append(f"{name}{{{text}}} {value:g}" if text else f"{name} {value:g}")
+        for kind, values, helps in (("counter", self._counts, HELP),
+                                    ("gauge", self._gauges, GAUGE_HELP)):
+            for name in sorted({n for n, _ in values} | set(helps)):
+                lines.append(f"# HELP {name} {helps.get(name, name)}")
+                lines.append(f"# TYPE {name} {kind}")
+                series: Iterable = [(lbl, v) for (n, lbl), v in values.items() if n == name]
+                for labels, value in sorted(series):
+                    text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+                    lines.append(f"{name}{{{text}}} {value:g}" if text else f"{name} {value:g}")
         return "\n".join(lines) + "\n"
 
 

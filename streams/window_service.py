@@ -64,8 +64,10 @@ class WindowService:
             open_starts = {to_datetime(s) for s in starts}
             self.clock.restore(key, to_datetime(latest), closed.get(key), open_starts)
 
-    async def tick(self) -> int:
-        """Close every due window; returns how many closed."""
+    async def tick(self, caught_up: bool) -> int:
+        """Close every due window; returns how many closed. ``caught_up``: whether every
+        record published to the event topics is written (see :class:`WindowClock`)."""
+        self.clock.caught_up(caught_up)
         if self._busy.locked():
             return 0
         async with self._busy:

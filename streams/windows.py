@@ -6,6 +6,11 @@ event arrived for ``idle_close_seconds`` of wall-clock time, so the last window 
 that stops is not left open forever. Records later than that still land in ``events`` but
 no longer change a closed window's result.
 
+Silence counts only while the worker is caught up (consumer lag zero, :mod:`streams.lag`):
+when it is the worker that stopped taking records (ClickHouse refusing writes, a broker away,
+a restart waiting for its partitions), the events of the open windows are still in Kafka, and
+closing those windows on what was written so far would leave them out of every result.
+
 The state here is small and rebuilt from ClickHouse on start (latest event time and latest
 closed window per key), which is what makes a restart neither lose nor repeat a window.
 """
@@ -58,6 +63,15 @@ class WindowClock:
         self.spec = spec
         self._wall = wall_clock
         self._keys: dict[StreamKey, KeyProgress] = {}
+        self._caught_up_since: float | None = None  # wall time; None while lagging
+
+    def caught_up(self, is_caught_up: bool) -> None:
+        """Whether every record published so far is written: silence before that is not
+        the keys' silence, so idle time starts counting again from here."""
+        if not is_caught_up:
+            self._caught_up_since = None
+        elif self._caught_up_since is None:
+            self._caught_up_since = self._wall()
 
     def restore(
         self, key: StreamKey, max_event_time: datetime, last_closed_start: datetime | None,
@@ -86,9 +100,12 @@ class WindowClock:
         """Windows ready to close, oldest first per key."""
         ready: list[tuple[StreamKey, datetime]] = []
         now = self._wall()
+        since = self._caught_up_since
         for key, progress in self._keys.items():
             watermark = progress.max_event_time - self.spec.lateness
-            idle = now - progress.last_seen_wall >= self.spec.idle_close.total_seconds()
+            idle = since is not None and (
+                now - max(progress.last_seen_wall, since) >= self.spec.idle_close.total_seconds()
+            )
             for start in sorted(progress.open_starts):
                 if idle or self.spec.end_of(start) <= watermark:
                     ready.append((key, start))

@@ -35,11 +35,10 @@ FAST_WINDOWS_ENV = {
     "SEISMO_BATCH_SIZE": "500",
 }
 
-# Faust's own setting (read from the environment by faust.App): a worker that died without
-# leaving the group holds its partitions until the broker's session timeout expires (Faust's
-# default is 60 s); a restarted or surviving worker waits that long for them. Ten seconds keeps
-# the tests short and still spans three heartbeats.
-SHORT_SESSION_ENV = {"BROKER_SESSION_TIMEOUT": "10"}
+# A worker that died without leaving the group holds its partitions until the broker's session
+# timeout expires (45 s by default); a restarted or surviving worker waits that long for them.
+# Ten seconds keeps the tests short and still spans three heartbeats.
+SHORT_SESSION_ENV = {"SEISMO_KAFKA_SESSION_TIMEOUT_SECONDS": "10"}
 
 COUNT_FINAL = "SELECT count() FROM events FINAL"
 

@@ -1,15 +1,10 @@
-"""Window results across a stall longer than ``idle_close_seconds``: a known defect, pinned.
+"""Window results across a stall longer than ``idle_close_seconds``.
 
 A key's window also closes after ``idle_close_seconds`` of wall-clock time without an event of
-the key, so the last window of a stream that stops is not left open. But "no event arrived"
-is measured the same way when it is the worker that stopped taking records (ClickHouse refusing
-writes, a broker away, a restart waiting for its partitions): the windows open at the stall
-close on what was written before it, and the events of those windows still in Kafka then land
-in ``events`` but in no window result. Idle closing needs to know that the worker is caught up
-with its partitions (consumer lag zero), not only that no event came.
-
-Marked ``xfail(strict=True)``: it fails the run as soon as the defect is fixed, so the marker
-goes with the fix.
+the key, so the last window of a stream that stops is not left open. That silence must not be
+the worker's own: while ClickHouse refuses writes the events of the open windows wait in Kafka,
+and closing those windows on what was written before the stall would leave them out of every
+result. Idle time therefore counts only while the group's consumer lag is zero.
 """
 
 from __future__ import annotations
@@ -33,8 +28,6 @@ OUTAGE_SECONDS = 12  # > IDLE_CLOSE_SECONDS
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="idle window closing counts a stalled worker's time "
-                   "as the key's silence (see the module docstring)")
 def test_windows_open_during_a_long_sink_outage_count_every_event(
     deployment: Deployment,
 ) -> None:

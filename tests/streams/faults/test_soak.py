@@ -1,0 +1,98 @@
+"""Soak: the generator at a fixed rate for ten minutes against one worker.
+
+Consumer lag (the group's committed offsets against the partitions' ends, measured from
+outside the worker as ``kafka-consumer-groups`` would) must stay bounded, and the worker's
+resident memory must grow by less than 10 % after warm-up — the first windows closed, the
+embedding model loaded, caches filled. The samples are printed (``-s`` shows them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.lag import ConsumerLag
+from tests.streams.faults.support import COUNT_FINAL
+from tests.streams.workers import Deployment
+
+SOAK_SECONDS = 600
+RATE = 100  # events/s, as stamped and as published: event time follows the wall clock
+EVENTS = SOAK_SECONDS * RATE
+WARM_UP_SECONDS = 180  # three 60 s windows closed, the model loaded
+SAMPLE_EVERY = 10.0
+# Behind by more than this much traffic would mean the worker is not keeping up: one batch
+# interval plus Faust's commit interval is a few seconds of traffic.
+MAX_LAG_EVENTS = 15 * RATE
+MAX_RSS_GROWTH = 0.10
+
+SOAK_ENV = {
+    "SEISMO_WINDOW_SECONDS": "60",
+    "SEISMO_ALLOWED_LATENESS_SECONDS": "5",
+    # 8 stream keys x 2 fields x 100 texts a minute keeps embedding at a fraction of 2 cores
+    "SEISMO_EMBEDDING_SAMPLE": "100",
+    "SEISMO_REFERENCE_SAMPLE": "100",
+}
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+async def sample(deployment: Deployment, producer: subprocess.Popen) -> list[tuple]:
+    """(seconds, total lag, RSS) every SAMPLE_EVERY s while the producer runs."""
+    assert deployment.process is not None
+    lag = ConsumerLag(deployment.bootstrap, f"seismo-{deployment.name}",
+                      [deployment.traces_topic])
+    began = time.monotonic()
+    samples = []
+    try:
+        while producer.poll() is None:
+            partitions = await lag.measure()
+            behind = sum(partitions.values()) if partitions is not None else -1
+            samples.append((time.monotonic() - began, behind, rss_bytes(deployment.process.pid)))
+            await asyncio.sleep(SAMPLE_EVERY)
+    finally:
+        await lag.close()
+    return samples
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(SOAK_SECONDS + 300)
+def test_ten_minutes_at_a_fixed_rate_keep_lag_bounded_and_memory_flat(
+    deployment: Deployment,
+) -> None:
+    deployment.extra_env.update(SOAK_ENV)
+    deployment.create_topics()
+    deployment.start()
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "streams", "produce", "--n", str(EVENTS), "--rate", str(RATE),
+         "--events-per-second", str(RATE), "--seed", "7"],
+        env=deployment.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    samples = asyncio.run(sample(deployment, producer))
+    assert producer.wait() == 0, producer.stderr.read().decode() if producer.stderr else ""
+    deployment.wait_rows(COUNT_FINAL, EVENTS, timeout=120)
+
+    print(f"\nsoak: {EVENTS} events at {RATE}/s; seconds, consumer lag, worker RSS MiB")
+    for seconds, behind, rss in samples:
+        print(f"  {seconds:6.0f} {behind:7d} {rss / 2**20:8.1f}")
+    after = [s for s in samples if s[0] >= WARM_UP_SECONDS]
+    assert len(after) >= 20, f"too few samples after warm-up: {samples}"
+    lags = [behind for _, behind, _ in after]
+    assert -1 not in lags, "the broker could not be asked for the group's offsets"
+    warm = statistics.median(rss for _, _, rss in after[:3])
+    end = statistics.median(rss for _, _, rss in after[-3:])
+    growth = (end - warm) / warm
+    print(f"soak: lag after warm-up max {max(lags)}, mean {statistics.mean(lags):.0f} events; "
+          f"RSS {warm / 2**20:.0f} -> {end / 2**20:.0f} MiB ({growth:+.1%})")
+    assert max(lags) <= MAX_LAG_EVENTS
+    assert growth < MAX_RSS_GROWTH
