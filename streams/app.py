@@ -18,10 +18,11 @@ from faust.web import Request, Response, View
 from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
 from streams.alert_router import AlertRouter
-from streams.alerting import AlertDelivery, AlertEngine, NotifierConfig, build_notifiers, load_rules
+from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_rules, retry_policy
 from streams.dead_letters import DeadLetters
 from streams.decode import Rejected, feedback_decoder, trace_decoder
 from streams.embedding import TextEmbedder
+from streams.lag import ConsumerLag
 from streams.metrics import Metrics
 from streams.pipeline import IngestPipeline
 from streams.pricing import PriceTable
@@ -153,12 +154,12 @@ def build_app(
     windows = build_window_service(settings, store, metrics)
     windows.restore()
     engine = AlertEngine(load_rules(settings.alert_rules_path))
-    notifier_config = NotifierConfig.from_settings(settings)
-    notifiers = build_notifiers(notifier_config)
+    notifiers = build_notifiers(settings)
     app = faust.App(
         settings.consumer_group,
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
+        broker_session_timeout=settings.kafka_session_timeout_seconds,
         store="memory://",
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
@@ -243,20 +244,38 @@ def build_app(
     async def deliver_alerts(stream: Any) -> None:
         # Offsets advance only after every notifier took the transition (or refused it for
         # good): a receiver that is down gets it once it is back.
-        retry = notifier_config.retry_policy()
+        retry = retry_policy(settings)
         async with AlertDelivery(notifiers, retry=retry, metrics=metrics) as delivery:
             async for events in stream.noack_take(100, within=1.0):
                 for event in events:
                     await delivery.deliver(event.value)
                     await stream.ack(event)
 
+    lag = ConsumerLag(
+        ",".join(settings.bootstrap_servers()), settings.consumer_group,
+        [t for t in (settings.traces_topic, settings.otlp_topic) if t],
+        **settings.kafka_client_options(),
+    )
+
     @app.timer(interval=settings.close_check_seconds)
     async def close_windows() -> None:
-        await windows.tick()
+        await windows.tick(caught_up=await measure_lag(lag, metrics))
 
     _add_web_api(app, store, metrics)
     app.seismo_metrics = metrics  # type: ignore[attr-defined]
     return app
+
+
+async def measure_lag(lag: ConsumerLag, metrics: Metrics) -> bool:
+    """Publish the group's lag as gauges; True when every event partition is caught up."""
+    partitions = await lag.measure()
+    if partitions is None:
+        for topic in lag.topics:
+            metrics.set("seismo_consumer_lag", -1, topic=topic, partition="all")
+        return False
+    for (topic, partition), behind in partitions.items():
+        metrics.set("seismo_consumer_lag", behind, topic=topic, partition=str(partition))
+    return not any(partitions.values())
 
 
 def _json_safe(value: Any) -> Any:

@@ -19,7 +19,7 @@ from streams.alerting.exceptions import (
     NotificationRejected,
     RuleFileError,
 )
-from streams.alerting.notifiers import NotifierConfig, build_notifiers
+from streams.alerting.notifiers import build_notifiers, retry_policy
 from streams.alerting.outcome import WindowOutcome
 from streams.alerting.retry import RetryPolicy
 from streams.alerting.rules import Rule, RuleSet, load_rules, parse_rules
@@ -52,7 +52,6 @@ __all__ = [
     "MetricSignal",
     "NotificationFailed",
     "NotificationRejected",
-    "NotifierConfig",
     "RetryPolicy",
     "Rule",
     "RuleFileError",
@@ -62,6 +61,7 @@ __all__ = [
     "build_notifiers",
     "fingerprint",
     "load_rules",
+    "retry_policy",
     "parse_rules",
     "stream_key",
     "transition_id",

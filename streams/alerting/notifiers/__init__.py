@@ -2,7 +2,7 @@
 
 from streams.alerting.notifiers.alertmanager import AlertmanagerNotifier
 from streams.alerting.notifiers.base import DEFAULT_STATES, HttpRequest, Notifier
-from streams.alerting.notifiers.config import NotifierConfig, build_notifiers
+from streams.alerting.notifiers.config import build_notifiers, retry_policy
 from streams.alerting.notifiers.pagerduty import PagerDutyNotifier
 from streams.alerting.notifiers.slack import SlackNotifier
 from streams.alerting.notifiers.webhook import (
@@ -18,11 +18,11 @@ __all__ = [
     "AlertmanagerNotifier",
     "HttpRequest",
     "Notifier",
-    "NotifierConfig",
     "PagerDutyNotifier",
     "SlackNotifier",
     "WebhookNotifier",
     "build_notifiers",
+    "retry_policy",
     "sign",
     "verify_signature",
 ]

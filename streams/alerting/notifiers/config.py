@@ -1,21 +1,16 @@
-"""The notifiers a deployment configures, built from settings.
+"""The notifiers a deployment configures, built from its :class:`~streams.settings.Settings`.
 
-Field names are the setting names (``SEISMO_<NAME>`` in the environment), so the worker
-builds this from its :class:`~streams.settings.Settings` with :meth:`NotifierConfig.from_settings`.
 Each secret can be given directly or as a ``*_file`` path (a mounted secret); the value is
-never logged and not part of ``repr``.
+never logged and not part of the settings' ``repr``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from streams.alerting.notifiers.alertmanager import AlertmanagerNotifier
 from streams.alerting.notifiers.base import Notifier, is_http_url
-from streams.alerting.notifiers.pagerduty import DEFAULT_URL as PAGERDUTY_URL
 from streams.alerting.notifiers.pagerduty import PagerDutyNotifier
 from streams.alerting.notifiers.slack import SlackNotifier
 from streams.alerting.notifiers.webhook import WebhookNotifier
@@ -23,55 +18,30 @@ from streams.alerting.retry import RetryPolicy
 from streams.alerting.rules import SEVERITIES
 from streams.alerting.transitions import STATES
 from streams.exceptions import ConfigError
+from streams.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
-class NotifierConfig:
-    """Which receivers get alert transitions, and how hard each call tries.
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """How hard each notifier call tries, from the ``notify_*`` settings."""
+    try:
+        return RetryPolicy(
+            max_attempts=settings.notify_max_attempts,
+            initial_backoff=settings.notify_initial_backoff_seconds,
+            max_backoff=settings.notify_max_backoff_seconds,
+            timeout=settings.notify_timeout_seconds,
+        )
+    except ValueError as exc:
+        raise ConfigError("notify_*", str(exc)) from None
+
+
+def build_notifiers(config: Settings) -> list[Notifier]:
+    """The configured notifiers; a bad value is one :class:`ConfigError` naming the setting.
 
     A receiver is enabled by setting its URL (or routing key). Comma-separated lists:
     ``alertmanager_urls`` (one notifier per Alertmanager, as for an HA pair),
     ``*_severities`` and ``webhook_states`` (empty severities: all).
     """
-
-    alertmanager_urls: str = ""
-    alertmanager_firing_ttl_seconds: float = 86400.0
-    pagerduty_routing_key: str = field(default="", repr=False)
-    pagerduty_routing_key_file: str = ""
-    pagerduty_url: str = PAGERDUTY_URL
-    pagerduty_severities: str = ""
-    slack_webhook_url: str = field(default="", repr=False)
-    slack_webhook_url_file: str = ""
-    slack_severities: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = field(default="", repr=False)
-    webhook_secret_file: str = ""
-    webhook_states: str = "firing,resolved"
-    notify_max_attempts: int = 4
-    notify_timeout_seconds: float = 10.0
-    notify_initial_backoff_seconds: float = 0.5
-    notify_max_backoff_seconds: float = 30.0
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> NotifierConfig:
-        """Read the fields of the same names from a settings object."""
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
-
-    def retry_policy(self) -> RetryPolicy:
-        try:
-            return RetryPolicy(
-                max_attempts=self.notify_max_attempts,
-                initial_backoff=self.notify_initial_backoff_seconds,
-                max_backoff=self.notify_max_backoff_seconds,
-                timeout=self.notify_timeout_seconds,
-            )
-        except ValueError as exc:
-            raise ConfigError("notify_*", str(exc)) from None
-
-
-def build_notifiers(config: NotifierConfig) -> list[Notifier]:
-    """The configured notifiers; a bad value is one :class:`ConfigError` naming the setting."""
-    retry = config.retry_policy()
+    retry = retry_policy(config)
     notifiers: list[Notifier] = []
     urls = _items(config.alertmanager_urls)
     for index, url in enumerate(urls, start=1):
@@ -138,7 +108,7 @@ def _choices(text: str, setting: str, allowed: tuple[str, ...]) -> list[str] | N
     return items or None
 
 
-def _secret(config: NotifierConfig, name: str) -> str:
+def _secret(config: Settings, name: str) -> str:
     """The secret's value, or the stripped content of its ``*_file``."""
     value = getattr(config, name)
     path = getattr(config, name + "_file")

@@ -16,7 +16,6 @@ from streams.alerting.notifiers import (
     SIGNATURE_HEADER,
     AlertmanagerNotifier,
     Notifier,
-    NotifierConfig,
     PagerDutyNotifier,
     SlackNotifier,
     WebhookNotifier,
@@ -24,6 +23,7 @@ from streams.alerting.notifiers import (
     verify_signature,
 )
 from streams.exceptions import ConfigError
+from streams.settings import Settings
 from tests.streams.alerting.factories import episode, pending_then_cancelled
 from tests.streams.alerting.receivers import HttpReceiver
 
@@ -199,7 +199,7 @@ def test_secrets_never_reach_messages_or_logs(
 def test_config_builds_the_enabled_notifiers_reading_secrets_from_files(tmp_path: Path) -> None:
     key_file = tmp_path / "pd-key"
     key_file.write_text(ROUTING_KEY + "\n")
-    config = NotifierConfig(
+    config = Settings(
         alertmanager_urls="http://am-1:9093, http://am-2:9093",
         pagerduty_routing_key_file=str(key_file),
         pagerduty_severities="critical,error",
@@ -215,7 +215,7 @@ def test_config_builds_the_enabled_notifiers_reading_secrets_from_files(tmp_path
     warning, _ = episode(severity="warning")
     assert pagerduty.accepts(firing) and not pagerduty.accepts(warning)
     assert all(built[3].accepts(t) for t in pending_then_cancelled())
-    assert SECRET not in repr(config) and build_notifiers(NotifierConfig()) == []
+    assert SECRET not in repr(config) and build_notifiers(Settings()) == []
 
 
 @pytest.mark.parametrize(
@@ -235,6 +235,6 @@ def test_config_builds_the_enabled_notifiers_reading_secrets_from_files(tmp_path
 )
 def test_a_bad_notifier_setting_is_one_line_naming_it(settings: dict, named: str) -> None:
     with pytest.raises(ConfigError) as error:
-        build_notifiers(NotifierConfig(**settings))
+        build_notifiers(Settings(**settings))
     assert named in error.value.setting
     assert "hooks.slack.com/x" not in str(error.value)
