@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from detectors._validation import check_sample
-from detectors.refusal import normalize
+from detectors.refusal import compile_phrases, normalize
 from detectors.secrets import decode_base64_text
 
 ATTACK_PROMPTS_PATH = Path(__file__).resolve().parent / "data" / "attack_prompts.txt"
@@ -245,7 +245,7 @@ class _Family:
 
 def _family(name: str, pattern: str) -> _Family:
     anchors = frozenset(word[:_ANCHOR_CHARS] for word in _ANCHORS[name].split())
-    return _Family(name, anchors, re.compile(pattern))
+    return _Family(name, anchors, compile_phrases(pattern))
 
 
 _DIRECT = tuple(_family(name, rx) for name, rx in _DIRECT_PATTERNS.items())

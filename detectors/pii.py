@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 PII_TYPES: tuple[str, ...] = ("email", "iban", "credit_card", "ssn", "ip_address", "phone")
@@ -152,7 +152,9 @@ _EMAIL = re.compile(
 )
 _ASSET_SUFFIXES = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "avif"})
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}")
+# The look-behind comes after the first capital (same condition): a pattern that starts with a
+# character class lets re skip to candidate characters instead of testing every position.
+_IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){10,30}")
 
 _CARD = re.compile(r"(?<![\w+.-])(?<!\d[ .-])\d(?:[ -]?\d){12,18}(?![\w]|[.-]\d)")
 
@@ -190,26 +192,69 @@ _E164_DIGITS = range(8, 16)
 _NATIONAL_DIGITS = range(10, 13)
 _TRUNK_ZERO = re.compile(r"\(0\)")
 _NON_DIGIT = re.compile(r"\D")
-# Every digit-based format (card, SSN, IPv4, phone) holds a stretch of 7+ characters made of
-# digits and separators that starts and ends with a digit; a text without one skips them all.
+# Every digit-based format (card, SSN, IPv4, phone) is made of the characters of a number run
+# below, and what it reports holds a stretch of 7+ of them that starts and ends with a digit.
+# A number run (as finditer finds them) spans from the first to the last digit of a maximal
+# stretch of those characters, so every reported value lies in a run, widened by one character
+# before it (a "+" or "(") and seen with what follows it (look-aheads read 2 characters):
+# these finders search those windows only, not the whole text, and a text without a run skips
+# them all. (A match outside every run is too short to report, and cannot shift a match inside
+# one: matches never cross a character outside the set.)
 _NUMBER_RUN = re.compile(r"\d[\d .()/+-]{5,}\d")
+_RUN_BEFORE = 1
+_RUN_AFTER = 2
 
 
 def _digits(text: str) -> str:
     return _NON_DIGIT.sub("", text)
 
 
-def _find_email(text: str) -> Iterator[tuple[int, int]]:
+_DIGIT = re.compile(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    """Whether ``text`` holds a decimal digit (any script, as ``\\d``); a cheap pre-filter.
+
+    Half the texts of typical traffic have none. For ASCII text ten substring tests are about
+    eight times faster than a regex scan of every character.
+    """
+    if text.isascii():
+        return any(digit in text for digit in _ASCII_DIGITS)
+    return _DIGIT.search(text) is not None
+
+
+_ASCII_DIGITS = "0123456789"
+_Spans = Sequence[tuple[int, int]]  # (pos, endpos) pairs of a text that a finder searches
+
+
+def _matches(pattern: re.Pattern[str], text: str, spans: _Spans) -> Iterator[re.Match[str]]:
+    for pos, endpos in spans:
+        yield from pattern.finditer(text, pos, endpos)
+
+
+def _number_windows(text: str, digits: bool) -> list[tuple[int, int]]:
+    """(pos, endpos) of every number run, widened as the digit-based finders need."""
+    if not digits:
+        return []
+    return [(max(m.start() - _RUN_BEFORE, 0), min(m.end() + _RUN_AFTER, len(text)))
+            for m in _NUMBER_RUN.finditer(text)]
+
+
+def _find_email(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
     if "@" not in text:
         return
-    for m in _EMAIL.finditer(text):
+    for m in _matches(_EMAIL, text, spans):
         if m.group(1).lower() not in _ASSET_SUFFIXES:
             yield m.span()
 
 
-def _find_iban(text: str) -> Iterator[tuple[int, int]]:
-    pos = 0
-    while (m := _IBAN.search(text, pos)) is not None:
+def _find_iban(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
+    for pos, endpos in spans:
+        yield from _find_iban_in(text, pos, endpos)
+
+
+def _find_iban_in(text: str, pos: int, endpos: int) -> Iterator[tuple[int, int]]:
+    while (m := _IBAN.search(text, pos, endpos)) is not None:
         start = m.start()
         pos = start + 1
         length = IBAN_LENGTHS.get(m.group()[:2])
@@ -229,27 +274,27 @@ def _find_iban(text: str) -> Iterator[tuple[int, int]]:
             pos = end
 
 
-def _find_card(text: str) -> Iterator[tuple[int, int]]:
-    for m in _CARD.finditer(text):
+def _find_card(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
+    for m in _matches(_CARD, text, spans):
         if _card_valid(_digits(m.group())):
             yield m.span()
 
 
-def _find_ssn(text: str) -> Iterator[tuple[int, int]]:
-    for m in _SSN.finditer(text):
+def _find_ssn(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
+    for m in _matches(_SSN, text, spans):
         yield m.span()
 
 
-def _find_ipv4(text: str) -> Iterator[tuple[int, int]]:
-    for m in _IPV4.finditer(text):
+def _find_ipv4(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
+    for m in _matches(_IPV4, text, spans):
         before = text[max(0, m.start() - _MARKER_LOOKBACK) : m.start()]
         if not _VERSION_MARKER.search(before):
             yield m.span()
 
 
-def _find_ipv6(text: str) -> Iterator[tuple[int, int]]:
+def _find_ipv6(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
     if "::" in text or text.count(":") >= 7:
-        for m in _IPV6.finditer(text):
+        for m in _matches(_IPV6, text, spans):
             if len(_IPV6_GROUP.findall(m.group())) < 2:
                 continue
             try:
@@ -259,14 +304,14 @@ def _find_ipv6(text: str) -> Iterator[tuple[int, int]]:
             yield m.span()
 
 
-def _find_phone(text: str) -> Iterator[tuple[int, int]]:
+def _find_phone(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
     if "+" in text:
-        for m in _PHONE_INTL.finditer(text):
+        for m in _matches(_PHONE_INTL, text, spans):
             if len(_digits(_TRUNK_ZERO.sub("", m.group()))) in _E164_DIGITS:
                 yield m.span()
-    for m in _PHONE_NANP.finditer(text):
+    for m in _matches(_PHONE_NANP, text, spans):
         yield m.span()
-    for m in _PHONE_NATIONAL.finditer(text):
+    for m in _matches(_PHONE_NATIONAL, text, spans):
         digits = _digits(m.group())
         if digits.startswith("00"):
             # The international call prefix: an E.164 number follows, its country code not 0.
@@ -276,8 +321,8 @@ def _find_phone(text: str) -> Iterator[tuple[int, int]]:
             yield m.span()
 
 
-_Finder = Callable[[str], Iterator[tuple[int, int]]]
-# type -> [(finder, whether it needs a number run)], in priority order within the type.
+_Finder = Callable[[str, _Spans], Iterator[tuple[int, int]]]
+# type -> [(finder, whether it searches number runs only)], in priority order within the type.
 _FINDERS: dict[str, list[tuple[_Finder, bool]]] = {
     "email": [(_find_email, False)],
     "iban": [(_find_iban, False)],
@@ -351,11 +396,15 @@ class PIIScanner:
 
     def candidates(self, text: str) -> Iterator[Finding]:
         """Every validated match, overlaps included, in priority order (see :func:`scan`)."""
-        has_number = _NUMBER_RUN.search(text) is not None
-        for type_, find, needs_number in self._finders:
-            if needs_number and not has_number:
-                continue
-            for start, end in find(text):
+        digits = has_digit(text)
+        whole = ((0, len(text)),)
+        runs: list[tuple[int, int]] | None = None  # found when a digit-based type is reached
+        for type_, find, in_runs in self._finders:
+            if in_runs and runs is None:
+                runs = _number_windows(text, digits)
+            # An IBAN has two check digits: a text without a digit cannot hold one.
+            spans = runs if in_runs else whole if digits or type_ != "iban" else ()
+            for start, end in find(text, spans):
                 yield Finding(type_, start, end, text[start:end])
 
     def count(self, text: str) -> dict[str, int]:

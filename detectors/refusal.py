@@ -46,12 +46,27 @@ _PHRASES = (
     r" (?:this|that|your|such) (?:request|ask|query)",
     r"\bnot something i (?:can|am able to|will) (?:help|assist) with\b",
 )
-_REFUSAL = re.compile("|".join(f"(?:{p})" for p in _PHRASES))
+
+
+def compile_phrases(pattern: str) -> re.Pattern[str]:
+    """Compile a phrase pattern for searching :func:`normalize`'d text, which is fast there.
+
+    Every alternative of a phrase pattern starts with ``\\b`` before a word. In normalised
+    text that is exactly "after a space" (the text starts with one, and words are separated by
+    single spaces), so the compiled pattern begins with a literal space: ``re`` then jumps from
+    space to space instead of trying every alternative at every character (about 2-4x faster).
+    A match starts one character earlier, at that space: whether and where a phrase matches is
+    unchanged (``tests/detectors/test_refusal.py`` checks it against the plain pattern).
+    """
+    return re.compile(f" (?:{pattern})")
+
+
+PHRASE_PATTERN = "|".join(f"(?:{p})" for p in _PHRASES)
+_REFUSAL = compile_phrases(PHRASE_PATTERN)
 
 # Typographic apostrophes and quotes folded to ASCII before normalisation.
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'",
                        "\uff07": "'", "\u201c": '"', "\u201d": '"'})  # fmt: skip
-_APOSTROPHE = re.compile(r"'")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # Characters that render as nothing: a completion made only of them is empty.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -59,7 +74,9 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 def normalize(text: str) -> str:
     """Lower-case, fold quotes, drop apostrophes, collapse everything else to single spaces."""
-    folded = _APOSTROPHE.sub("", text.translate(_FOLD).lower())
+    # Every character _FOLD maps is non-ASCII: ASCII text (most of it) skips the translation,
+    # which costs a dictionary look-up per character.
+    folded = (text if text.isascii() else text.translate(_FOLD)).lower().replace("'", "")
     return " " + _NON_ALNUM.sub(" ", folded).strip() + " "
 
 

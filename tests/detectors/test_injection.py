@@ -6,6 +6,7 @@ import base64
 import doctest
 import math
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -113,6 +114,21 @@ def test_anchor_prefilter_never_drops_a_family() -> None:
     for text in texts:
         normalized = normalize(text)
         assert _families(normalized) == _families(normalized, prefilter=False), text
+
+
+def test_space_anchored_families_match_as_their_plain_patterns() -> None:
+    # Families are compiled for normalised text (detectors.refusal.compile_phrases), a speed-up
+    # only: on every attack, labelled and benign prompt they match where the plain pattern does.
+    texts = load_attack_prompts() + [rec["text"] for rec in load("injection")] + PARAPHRASES
+    texts += [rec["text"] for rec in load("refusal")]
+    families = (*injection_module._DIRECT, *injection_module._HINTS)
+    sources = injection_module._DIRECT_PATTERNS | injection_module._HINT_PATTERNS
+    for text in texts:
+        normalized = normalize(text)
+        for family in families:
+            plain = re.search(sources[family.name], normalized)
+            fast = family.pattern.search(normalized)
+            assert (plain is None) == (fast is None), (family.name, text)
 
 
 def test_instruction_hidden_in_base64_is_decoded() -> None:

@@ -202,3 +202,21 @@ def test_pickle_round_trip(scanner: PIIScanner) -> None:
 def test_docstring_examples_run() -> None:
     results = doctest.testmod(pii_module)
     assert results.attempted > 0 and results.failed == 0
+
+
+_NUMBER_PIECES = ["+44 20 7946 0958", "4111 1111 1111 1111", "123-45-6789", "192.168.0.1",
+                  "(212) 555-1234", "030 1234 5678", "0049 30 123456", "1-800-555-0199", "v1.2.3.4",
+                  "version 10.0.0.1", "-", " ", "1", "12", "(", "+", ".", "/", "x", "٣٤٥"]
+
+
+@settings(derandomize=True, max_examples=400, database=None)
+@given(pieces=st.lists(st.sampled_from(_NUMBER_PIECES), min_size=1, max_size=8))
+def test_searching_number_runs_only_finds_what_a_whole_text_search_finds(pieces: list[str]) -> None:
+    # The digit-based finders search the windows of number runs, a speed-up only: the same
+    # matches, in the same order, as their patterns over the whole text.
+    text = "".join(pieces)
+    whole = ((0, len(text)),)
+    runs = pii_module._number_windows(text, pii_module.has_digit(text))
+    for type_, find, in_runs in PIIScanner()._finders:
+        if in_runs:
+            assert list(find(text, runs)) == list(find(text, whole)), (type_, text)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import doctest
 import pickle
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import detectors.refusal as refusal_module
 from detectors.refusal import RefusalDetector, RefusalResult, is_empty_completion, normalize
@@ -90,3 +93,33 @@ def test_pickle_round_trip(detector: RefusalDetector) -> None:
 def test_docstring_examples_run() -> None:
     results = doctest.testmod(refusal_module)
     assert results.attempted > 0 and results.failed == 0
+
+
+# Words of the refusal phrases and their near-misses, so random sentences hit the patterns.
+_PHRASE_WORDS = ("i im we were am sorry but cant cannot can not wont will be able to unable help "
+                 "assist with that this request as an ai language model apologise afraid must "
+                 "decline against my guidelines dont feel comfortable going something").split()
+
+
+@settings(derandomize=True, max_examples=300, database=None)
+@given(words=st.lists(st.sampled_from(_PHRASE_WORDS), max_size=14))
+def test_space_anchored_phrases_match_as_the_plain_pattern(words: list[str]) -> None:
+    # compile_phrases is a speed-up only: on normalised text it finds the same phrase.
+    text = normalize(" ".join(words))
+    plain = re.search(refusal_module.PHRASE_PATTERN, text)
+    fast = refusal_module.compile_phrases(refusal_module.PHRASE_PATTERN).search(text)
+    assert (fast is None) == (plain is None)
+    if plain is not None:
+        assert (fast.start() + 1, fast.group().strip()) == (plain.start(), plain.group().strip())
+
+
+def test_labelled_phrases_match_as_the_plain_pattern() -> None:
+    for rec in load("refusal"):
+        text = normalize(rec["text"][:400])
+        plain = re.search(refusal_module.PHRASE_PATTERN, text)
+        fast = refusal_module.compile_phrases(refusal_module.PHRASE_PATTERN).search(text)
+        assert (fast and fast.group().strip()) == (plain and plain.group().strip()), text
+
+
+def test_normalize_keeps_non_ascii_folding_and_ascii_apostrophes() -> None:
+    assert normalize("Don't \u201cstop\u201d \u2014 caf\u00e9") == " dont stop caf "

@@ -164,3 +164,13 @@ def test_pickle_round_trip(scanner: SecretScanner) -> None:
 def test_docstring_examples_run() -> None:
     results = doctest.testmod(secrets_module)
     assert results.attempted > 0 and results.failed == 0
+
+
+@pytest.mark.parametrize("prefix", [
+    "sk-", "sk-ant-", "sk-proj-", "rk_live_", "sk_live_", "rk_test_", "sk_test_", "ghp_", "gho_",
+    "ghu_", "ghs_", "ghr_", "github_pat_", "xoxa-", "xoxb-", "xoxe-", "xoxp-", "xoxr-", "xoxs-",
+    "AIza", "hf_",
+])
+def test_the_api_key_prefilter_lets_every_provider_prefix_through(prefix: str) -> None:
+    # The substring gates are a speed-up only: a text holding a prefix must reach the patterns.
+    assert secrets_module._may_hold_api_key(f'client = Client(api_key="{prefix}')

@@ -64,6 +64,18 @@ def test_scores_are_probabilities_and_empty_batches_work(scorer: ProfanityCheckS
     assert scorer.score_many([]).shape == (0,)
 
 
+def test_fast_vectoriser_gives_the_librarys_scores_to_the_last_bit(
+    scorer: ProfanityCheckScorer,
+) -> None:
+    from profanity_check import predict_prob
+
+    texts = CLEAN + ABUSIVE + [
+        "", "a", "I I the the and", "Ünïcödé straße ﬁne ĲSSEL", "snake_case_name x_y __",
+        "日本語のテキスト", "zero\u200bwidth nbsp\u00a0here", "SHOUTING FUCK " * 50,
+    ]
+    np.testing.assert_array_equal(scorer.score_many(texts), predict_prob(texts))
+
+
 def test_scorers_follow_the_protocol(scorer: ProfanityCheckScorer) -> None:
     assert isinstance(scorer, ToxicityScorer)
     assert isinstance(make_toxicity_scorer(None), ProfanityCheckScorer)
