@@ -13,19 +13,31 @@ reference shares are themselves estimated from n rows. Treating them as known in
 statistic's variance by about ``1 + m / n`` and, for a 200-row window against a 500-row
 reference, raises the false-alarm rate from 5 % to about 12 %.
 
-Where the clusters come from, and why the p-value is exact: by default the partition is
-fitted on the *pooled* sample (reference and window together, rows in a canonical order),
-so it is a function of the pooled set of rows only. Under "no change" the rows are
-exchangeable, so every split of the pooled rows into n reference and m window rows is equally
-likely *given the partition*, and the window's counts follow the multivariate
-hypergeometric distribution with the pooled cluster counts. The p-value is the Monte-Carlo
-permutation p-value ``(1 + #{X²_b >= X²}) / (1 + B)`` over B draws from that distribution.
-This is exact at any sample size, so sparse clusters need no merging and no rule of thumb
-about expected counts of 5 (the chi-square approximation is never used). Fitting on the
-pooled rows also lets a new topic in the window form a cluster of its own, which is what
-makes the named cluster readable. A partition fitted on the reference alone would not be
-exchangeable (its clusters are tuned to the reference's own rows) and would hide a new
-topic inside the nearest old one.
+Where the clusters come from: by default the partition is fitted on the *pooled* sample
+(reference and window together, rows in a canonical order), so it is a function of the pooled
+set of rows only. Under "no change" the rows are exchangeable, so every split of the pooled
+rows into n reference and m window rows is equally likely *given the partition*, and the
+window's counts follow the multivariate hypergeometric distribution with the pooled cluster
+counts. Fitting on the pooled rows also lets a new topic in the window form a cluster of its
+own, which is what makes the named cluster readable. A partition fitted on the reference
+alone would not be exchangeable (its clusters are tuned to the reference's own rows) and
+would hide a new topic inside the nearest old one.
+
+The p-value (``null=``):
+
+* ``"chi2"``: Pearson's test, ``X²`` against the chi-square distribution with
+  ``(occupied clusters - 1)`` degrees of freedom — the limit of the hypergeometric null above,
+  so it holds given the partition too. Used when every expected count of the 2 x k table
+  (``n c_j / N`` and ``m c_j / N``) is at least 5, Cochran's rule for that limit.
+* ``"permutation"``: the Monte-Carlo permutation p-value ``(1 + #{X²_b >= X²}) / (1 + B)``
+  over B draws from the hypergeometric null itself. Exact at any sample size, so it is what
+  a table with sparse cells gets.
+* ``"auto"`` (default): chi-square when the table is large enough, otherwise the permutation
+  p-value. ``params["null"]`` says which one decided.
+
+With the worker's samples (a 500-row reference, a 200-row window, k = 8) nearly every table
+is large enough, and the chi-square p-value costs nothing; a small window, or a partition with
+a cluster of a handful of rows, falls back to the exact test instead of the approximation.
 
 A partition may also be given (``topics=``): valid when it was fitted on data independent
 of both samples, or on a superset that contains both samples whole (the report fits one
@@ -35,7 +47,7 @@ Which clusters changed: the adjusted standardized residual of each window cell,
 ``r_j = (w_j - E_j) / sqrt(E_j (1 - m / N) (1 - c_j / N))`` with ``E_j = m c_j / N``,
 is about N(0, 1) per cell under no change. Clusters with ``|r_j|`` above the two-sided
 Bonferroni cut ``z_{1 - alpha / (2k)}`` are named in ``params["grew"]`` / ``["shrank"]``,
-largest effect first. These names describe the change; the decision is the permutation test.
+largest effect first. These names describe the change; the decision is the test above.
 """
 
 from __future__ import annotations
@@ -53,6 +65,10 @@ from detectors.result import DetectorResult
 
 __all__ = ["ClusterShareDrift"]
 
+NULLS = ("auto", "chi2", "permutation")
+# Cochran's rule: the chi-square limit is used only when every expected count is at least 5.
+MIN_EXPECTED = 5.0
+
 
 class ClusterShareDrift(TwoSampleDrift):
     """Has the mix of topics in the window moved away from the reference's?
@@ -66,7 +82,10 @@ class ClusterShareDrift(TwoSampleDrift):
     alpha : float, default 0.05
         Significance level of the decision.
     n_permutations : int, default 999
-        Draws B of the permutation null; must allow ``1 / (B + 1) <= alpha``.
+        Draws B of the permutation null (used by ``null="permutation"``, and by ``"auto"`` on
+        sparse tables); must allow ``1 / (B + 1) <= alpha``.
+    null : {"auto", "chi2", "permutation"}, default "auto"
+        Where the p-value comes from (see the module notes).
     n_init : int, default 1
         k-means++ starts of the per-window partition. The test is exact for any partition,
         so more starts only buy power; one start already gave a new topic its own cluster
@@ -107,10 +126,14 @@ class ClusterShareDrift(TwoSampleDrift):
         n_init: int = 1,
         seed: int | None = 0,
         topics: TopicModel | None = None,
+        null: str = "auto",
     ) -> None:
         super().__init__(reference, alpha=alpha, seed=seed)
         self.n_clusters = check_int("n_clusters", n_clusters, minimum=1)
         self.n_permutations = check_n_resamples("n_permutations", n_permutations, self.alpha)
+        if null not in NULLS:
+            raise ValueError(f"null must be one of {', '.join(NULLS)}, got {null!r}")
+        self.null = null
         self.n_init = check_int("n_init", n_init, minimum=1)
         if topics is not None:
             if not isinstance(topics, TopicModel) or not topics.fitted:
@@ -138,40 +161,71 @@ class ClusterShareDrift(TwoSampleDrift):
         )
 
     def score(self, x: NDArray) -> DetectorResult:
-        """Permutation chi-square test of the window ``x`` (shape (m, d)) against the reference.
+        """Chi-square test of the window ``x`` (shape (m, d)) against the reference.
 
         Returns
         -------
         DetectorResult
-            ``statistic`` is Pearson's X² of the 2 x k table, ``threshold`` the ``(1 - alpha)``
-            quantile of its permutation null; ``params`` holds per cluster the reference and
+            ``statistic`` is Pearson's X² of the 2 x k table, ``threshold`` its ``(1 - alpha)``
+            quantile under the null used; ``params`` holds per cluster the reference and
             window shares and the adjusted residual, and the clusters that grew or shrank.
         """
         x = self._check_window(x)
-        partition = self.fit_partition(x)
+        return self.score_partition(x, self.fit_partition(x))
+
+    def score_partition(self, x: NDArray, partition: TopicModel) -> DetectorResult:
+        """:meth:`score` on a partition already fitted by :meth:`fit_partition` for ``x``.
+
+        For callers that also describe the partition (keywords of the clusters that grew),
+        so it is fitted once. Any other partition voids the exactness argument above.
+        """
+        x = self._check_window(x)
         k = partition.centroids.shape[0]
         ref_counts = np.bincount(partition.predict(self._reference), minlength=k)
         window_counts = np.bincount(partition.predict(x), minlength=k)
         n, m = int(ref_counts.sum()), int(window_counts.sum())
         pooled = ref_counts + window_counts
         occupied = pooled > 0  # a cluster no row of either sample uses adds nothing
-
-        null = self._rng(m, 1).multivariate_hypergeometric(
+        # The smallest expected count of the 2 x k table is in the smaller sample's row.
+        min_expected = min(n, m) * float(pooled[occupied].min()) / (n + m)
+        null = self.null
+        if null == "auto":
+            null = "chi2" if min_expected >= MIN_EXPECTED else "permutation"
+        residuals = _adjusted_residuals(window_counts, pooled, n, m)
+        df = int(occupied.sum()) - 1
+        params = self._params(ref_counts, window_counts, residuals, df)
+        params.update(null=null, min_expected=min_expected)
+        if null == "chi2":
+            statistic = float(_chi_square(window_counts[occupied], pooled[occupied], n, m))
+            return self._chi2_result(statistic, df, m, params)
+        draws = self._rng(m, 1).multivariate_hypergeometric(
             pooled[occupied], m, size=self.n_permutations
         )
         # Observed and null through the same expression, so equal tables give equal floats.
-        chi2 = _chi_square(np.vstack([window_counts[occupied], null]), pooled[occupied], n, m)
-        residuals = _adjusted_residuals(window_counts, pooled, n, m)
+        chi2 = _chi_square(np.vstack([window_counts[occupied], draws]), pooled[occupied], n, m)
         return self._result(
             method=self.method,
             statistic=float(chi2[0]),
             sorted_null=np.sort(chi2[1:]),
             n_test=m,
-            params=self._params(ref_counts, window_counts, residuals, int(occupied.sum())),
+            params=params,
+        )
+
+    def _chi2_result(
+        self, statistic: float, df: int, m: int, params: dict[str, Any]
+    ) -> DetectorResult:
+        """The decision from the chi-square distribution with ``df`` degrees of freedom."""
+        # One occupied cluster: both samples are all in it, nothing can differ.
+        p_value = float(stats.chi2.sf(statistic, df)) if df > 0 else 1.0
+        threshold = float(stats.chi2.isf(self.alpha, df)) if df > 0 else float("inf")
+        return DetectorResult(
+            method=self.method, statistic=statistic, p_value=p_value, threshold=threshold,
+            drifted=bool(p_value <= self.alpha), n_ref=int(self._reference.shape[0]),
+            n_test=m, alpha=self.alpha, params=params,
         )
 
     def _params(
-        self, ref_counts: NDArray, window_counts: NDArray, residuals: NDArray, occupied: int
+        self, ref_counts: NDArray, window_counts: NDArray, residuals: NDArray, df: int
     ) -> dict[str, Any]:
         k = ref_counts.shape[0]
         cut = float(stats.norm.isf(self.alpha / (2 * k)))
@@ -180,7 +234,7 @@ class ClusterShareDrift(TwoSampleDrift):
         n, m = max(int(ref_counts.sum()), 1), max(int(window_counts.sum()), 1)
         return {
             "n_clusters": k,
-            "df": max(occupied - 1, 0),
+            "df": max(df, 0),
             "partition": "given" if self.topics is not None else "pooled",
             "n_permutations": self.n_permutations,
             "seed": self.seed,

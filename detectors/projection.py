@@ -15,8 +15,9 @@ relative to their own spread), with Ledoit-Wolf shrinkage of the within-cluster 
 because 384 dimensions are many for a few thousand rows. On a generated incident (the new
 topic in half of eight windows, 720 rows, k = 8) the mean silhouette of the new topic's
 cluster in the 2-D picture was -0.02 with PCA fitted on the reference, 0.50 with PCA of the
-cluster centres and 0.90 with the discriminant. UMAP would be non-linear and unstable under
-new data, and ``umap-learn`` is not a dependency.
+cluster centres and 0.90 with the discriminant. UMAP, non-linear and unstable under new data,
+is the report's picture when ``umap-learn`` is installed (:mod:`streams.report.projection`);
+the discriminant is its fallback.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
     DashboardLinkType,
+    DataTransformerConfig,
     Threshold,
     ThresholdsMode,
     VariableOption,
@@ -108,6 +109,31 @@ def _table(title: str, query: SqlQuery, description: str) -> table.Panel:
         .height(8)
         .show_header(True)
         .cell_height(common.TableCellHeight.SM)
+    )
+
+
+def _topic_projection() -> xychart.Panel:
+    """The embedded sample on its reference's principal plane, a colour per topic cluster."""
+    return (
+        xychart.Panel()
+        .title("Embedded sample by topic cluster")
+        .description(
+            "Every sampled prompt/completion on the first two principal axes of its stream's "
+            "reference, coloured by the reference's topic cluster. Choose one model: each "
+            "stream has its own axes and cluster ids. A new topic is named in the cluster-share "
+            "table; the HTML report (seismo report) draws the sample with UMAP."
+        )
+        .datasource(datasource_ref())
+        .with_target(q.APP_TOPIC_PROJECTION.target())
+        # One frame per series value, so auto mapping draws each cluster as its own series.
+        .with_transformation(
+            DataTransformerConfig(id_val="partitionByValues", options={"fields": ["series"]})
+        )
+        .span(_HALF)
+        .height(10)
+        .series_mapping(SeriesMapping.AUTO)
+        .dims(xychart.XYDimensionConfig().x("x"))
+        .legend(_legend())
     )
 
 
@@ -303,6 +329,14 @@ def app_drilldown() -> dict[str, Any]:
         .with_panel(
             _table("Drifted windows", q.APP_DRIFTED_WINDOWS,
                    "Every window test that decided 'changed', newest first.")
+        )
+        .with_row(dash.Row("Topics"))
+        .with_panel(_topic_projection())
+        .with_panel(
+            _table("Topic mix per window (cluster share)", q.APP_CLUSTER_SHARE,
+                   "Chi-square test of each window's topic clusters against the reference's "
+                   "(exact permutation p-value when clusters are sparse); the clusters that "
+                   "grew or shrank, by their keywords, with their shares.").span(_HALF)
         )
         .with_row(dash.Row("Alerts"))
         .with_panel(

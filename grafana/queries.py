@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grafana.clickhouse_query import ClickHouseQuery, QueryFormat
-from schemas.tables import ALERTS, DRIFT, EVENTS, FEEDBACK, WINDOW_METRICS
+from schemas.tables import ALERTS, DRIFT, EMBEDDINGS, EVENTS, FEEDBACK, WINDOW_METRICS
 
-TABLES = (EVENTS, FEEDBACK, DRIFT, WINDOW_METRICS, ALERTS)
+TABLES = (EVENTS, FEEDBACK, DRIFT, WINDOW_METRICS, ALERTS, EMBEDDINGS)
 
 TIME_SERIES = QueryFormat.TIME_SERIES
 TABLE = QueryFormat.TABLE
@@ -284,6 +284,34 @@ ORDER BY cityHash64(event_id)
 LIMIT 2000""",
     TABLE,
     ("completion_tokens", "latency_ms"),
+)
+APP_TOPIC_PROJECTION = SqlQuery(
+    # The worker's 2-D projection of the embedded sample, one series per stream, field and
+    # topic cluster (the panel splits the rows by ``series``). Coordinates and cluster ids
+    # belong to each stream's reference, so streams are not comparable on one picture. A
+    # fixed hash sample, so the picture does not reshuffle on every refresh.
+    f"""SELECT x, y,
+    concat(model, if(prompt_version = '', '', concat('@', prompt_version)), ' ', field,
+           ' · cluster ', toString(cluster)) AS series
+FROM {EMBEDDINGS} FINAL
+WHERE $__timeFilter(timestamp) AND {SELECTED} AND cluster >= 0 AND isFinite(x)
+ORDER BY cityHash64(event_id)
+LIMIT 3000""",
+    TABLE,
+    ("x", "y", "series"),
+)
+APP_CLUSTER_SHARE = SqlQuery(
+    f"""SELECT window_start, model, prompt_version, field, drifted, p_value, statistic, n_ref,
+    n_test, changed_clusters
+FROM {DRIFT} FINAL
+WHERE $__timeFilter(window_end) AND {SELECTED} AND method = 'cluster_share'
+ORDER BY window_start DESC, model, field
+LIMIT 200""",
+    TABLE,
+    (
+        "window_start", "model", "prompt_version", "field", "drifted", "p_value", "statistic",
+        "n_ref", "n_test", "changed_clusters",
+    ),
 )
 APP_FEEDBACK = SqlQuery(
     # Feedback arrives after its call: rated calls up to a day before the range still count.

@@ -64,7 +64,11 @@ FEEDBACK_COLUMNS: tuple[str, ...] = (
 DRIFT_COLUMNS: tuple[str, ...] = (
     "window_start", "window_end", "app", "model", "prompt_version", "field", "method",
     "statistic", "p_value", "threshold", "drifted", "n_ref", "n_test", "alpha", "n_events",
-    "sampled_fraction", "params", "computed_at",
+    "sampled_fraction", "params", "computed_at", "changed_clusters",
+)
+EMBEDDING_COLUMNS: tuple[str, ...] = (
+    "event_id", "timestamp", "window_start", "app", "model", "prompt_version", "field", "text",
+    "embedding", "ingested_at", "cluster", "x", "y",
 )
 WINDOW_METRIC_COLUMNS: tuple[str, ...] = (
     "window_start", "window_end", "app", "model", "prompt_version", "events", "errors",

@@ -11,6 +11,8 @@ from rich.console import Console
 
 from streams.exceptions import ConfigError
 
+PROJECTIONS = ("umap", "discriminant")
+
 
 def report(
     app: str = typer.Option(..., "--app", help="The app to report on."),
@@ -19,11 +21,15 @@ def report(
     out: Path = typer.Option(Path("report.html"), help="Where to write the HTML file."),
     field: str = typer.Option("prompt", help="Embedded field to cluster: prompt or completion."),
     clusters: int = typer.Option(8, help="Topic clusters (k-means k)."),
+    projection: str = typer.Option(
+        "umap", help="2-D picture of the sample: umap (needs umap-learn; falls back with a note) "
+        "or discriminant (linear, instant)."),
 ) -> None:
     """One self-contained HTML page: drift over time, topics and their shares, a projection of
-    the embedded sample, latency, toxicity and PII rates, alerts."""
+    the embedded sample, latency, toxicity and PII rates, alerts. With SEISMO_EXPLAIN_URL set,
+    each topic also gets a sentence from that OpenAI-compatible endpoint."""
     from streams.reader import StoreReader
-    from streams.report import build_report, parse_time
+    from streams.report import ClusterExplainer, build_report, parse_time
     from streams.settings import load_settings
 
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
@@ -34,12 +40,18 @@ def report(
         raise ConfigError("since", f"{since!r} is not before {until or 'now'!r}")
     if clusters < 1:
         raise ConfigError("clusters", f"must be at least 1, got {clusters}")
+    if projection not in PROJECTIONS:
+        raise ConfigError("projection", f"must be one of {', '.join(PROJECTIONS)}, "
+                          f"got {projection!r}")
     settings = load_settings()
     reader = StoreReader(settings)
     try:
         with console.status(f"reading {app} from ClickHouse and clustering topics …"):
-            html, data, topics = build_report(reader, app, start, end, field=field,
-                                              n_clusters=clusters, alpha=settings.drift_alpha)
+            html, data, topics = build_report(
+                reader, app, start, end, field=field, n_clusters=clusters,
+                alpha=settings.drift_alpha, use_umap=projection == "umap",
+                explainer=ClusterExplainer.from_settings(settings),
+            )
     finally:
         reader.close()
     out.write_text(html, encoding="utf-8")

@@ -70,6 +70,9 @@ class Settings:
     topic_partitions: int = 4
     topic_replication: int = 1
     consumer_group: str = "seismo"
+    # How long the group waits for a silent worker before giving its partitions to the others
+    # (Kafka's own default; a SIGKILLed worker's partitions move after this).
+    kafka_session_timeout_seconds: float = 45.0
     # ClickHouse
     clickhouse_url: str = "chdb://.seismo/chdb"
     clickhouse_database: str = "seismo"
@@ -112,6 +115,12 @@ class Settings:
     toxicity_threshold: float = 0.5
     injection_threshold: float = 0.75
     toxicity_model_dir: str = ""
+    # Report: a one-sentence explanation of each topic cluster from an OpenAI-compatible
+    # endpoint (POST {explain_url}/chat/completions); empty URL = off. The API key is read from
+    # the environment only (SEISMO_EXPLAIN_API_KEY), never from a file or the settings.
+    explain_url: str = ""
+    explain_model: str = "gpt-4o-mini"
+    explain_timeout_seconds: float = 20.0
     # Alerting: rules, and the notifiers (a notifier is on when its URL or key is set)
     alerts_file: str = ""  # empty: streams/alerting/default_rules.yaml
     alertmanager_urls: str = ""
@@ -138,6 +147,8 @@ class Settings:
     def __post_init__(self) -> None:
         _check(self.topic_partitions >= 1, "topic_partitions", "must be at least 1")
         _check(self.topic_replication >= 1, "topic_replication", "must be at least 1")
+        _check(self.kafka_session_timeout_seconds >= 6, "kafka_session_timeout_seconds",
+               "must be at least 6 (the broker's group.min.session.timeout.ms)")
         _check(self.batch_size >= 1, "batch_size", "must be at least 1")
         _check(self.batch_seconds > 0, "batch_seconds", "must be positive")
         _check(self.max_event_bytes >= 1024, "max_event_bytes", "must be at least 1024")
@@ -180,6 +191,15 @@ class Settings:
         for name in ("toxicity_threshold", "injection_threshold"):
             _check(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
         _check(self.drift_permutations >= 1, "drift_permutations", "must be at least 1")
+        _check(
+            not self.explain_url or urlparse(self.explain_url).scheme in ("http", "https")
+            and bool(urlparse(self.explain_url).netloc),
+            "explain_url",
+            f"must be empty (off) or an http(s):// base URL, got {self.explain_url!r}",
+        )
+        _check(not self.explain_url or bool(self.explain_model.strip()), "explain_model",
+               "is empty; name the model the endpoint serves")
+        _check(self.explain_timeout_seconds > 0, "explain_timeout_seconds", "must be positive")
         for name in ("embedding_sample", "reference_sample", "min_window_events",
                      "embedding_batch_size", "embedding_max_seq_length"):
             _check(getattr(self, name) >= 2, name, "must be at least 2")

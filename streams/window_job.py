@@ -7,7 +7,9 @@ and ReplacingMergeTree keeps one of them.
 Embedding cost is bounded by a per-window sample: the ``embedding_sample`` events with the
 smallest hash of their event_id (bottom-k sampling: uniform, deterministic, so a recomputed
 window embeds the same events and finds them cached in ``embeddings``). While a window has
-fewer events than that, every event is embedded.
+fewer events than that, every event is embedded. Embedded rows are stored with their topic
+cluster and 2-D projection under the reference's topic model (:mod:`streams.topic_stage`),
+which also runs the window's cluster-share test.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import numpy as np
 
 from detectors import CentroidDrift, DetectorResult, MMDDrift
 from schemas.events import to_datetime
-from schemas.tables import DRIFT_COLUMNS, WINDOW_METRIC_COLUMNS
+from schemas.tables import DRIFT_COLUMNS, EMBEDDING_COLUMNS, WINDOW_METRIC_COLUMNS
 from streams.embedding import TextEmbedder
 from streams.references import KEY_FILTER, ReferenceRange, ReferenceResolver, key_parameters
 from streams.signal_tests import SignalTests
 from streams.store import ClickHouseStore
+from streams.topic_stage import Placement, ReferenceTopics, TopicSettings
 from streams.windows import StreamKey, WindowSpec
 
 log = logging.getLogger(__name__)
@@ -102,7 +105,34 @@ class DriftSettings:
     sample_size: int = 500
     reference_sample_size: int = 500
     min_window_events: int = 20
+    n_clusters: int = 8
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class EmbeddedSample:
+    """A range's bottom-k sample: its event rows (event_id, timestamp, prompt_version, text),
+    their embeddings, the candidates it was drawn from, and which rows are not stored yet."""
+
+    rows: list[list[Any]]
+    vectors: np.ndarray
+    total: int
+    missing: list[int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def texts(self) -> list[str]:
+        return [r[3] for r in self.rows]
+
+
+@dataclass(frozen=True)
+class ReferenceState:
+    """What a reference sample is turned into once: its two-sample detectors and topics."""
+
+    detectors: list[Any]
+    topics: ReferenceTopics
 
 
 class WindowJob:
@@ -121,7 +151,7 @@ class WindowJob:
         self.signal_tests = signal_tests
         self.toxicity_threshold = toxicity_threshold
         self.injection_threshold = injection_threshold
-        self._detectors: dict[tuple[StreamKey, str, ReferenceRange], list[Any]] = {}
+        self._references: dict[tuple[StreamKey, str, ReferenceRange], ReferenceState] = {}
 
     def _params(self, key: StreamKey, start: datetime, end: datetime) -> dict[str, Any]:
         return {**key_parameters(key, self.references.split), "start": start, "end": end}
@@ -151,7 +181,7 @@ class WindowJob:
             values[name] = float(values[name] or 0.0)
         return values
 
-    # -- embeddings --------------------------------------------------------------------------
+    # -- embeddings ----------------------------------------------------------------------------
     def _candidates(
         self, key: StreamKey, fld: str, start: datetime, end: datetime, limit: int
     ) -> tuple[int, list[list[Any]]]:
@@ -165,17 +195,15 @@ class WindowJob:
         )
         return int(counted[0][0]), rows
 
-    def sample_embeddings(
+    def embed_sample(
         self, key: StreamKey, fld: str, start: datetime, end: datetime, limit: int
-    ) -> tuple[np.ndarray, int]:
-        """Embeddings of the window's bottom-k sample, embedding what is not stored yet.
-
-        Returns (vectors, number of candidate events the sample was drawn from).
-        """
+    ) -> EmbeddedSample:
+        """Embeddings of the range's bottom-k sample: stored ones read back, the rest
+        embedded now (and stored by :meth:`store_sample`, once their topics are known)."""
         assert self.embedder is not None
         total, rows = self._candidates(key, fld, start, end, limit)
         if not rows:
-            return np.zeros((0, 0), dtype=np.float32), total
+            return EmbeddedSample(rows, np.zeros((0, 0), dtype=np.float32), total, [])
         ids = [r[0] for r in rows]
         _, stored = self.store.query(
             "SELECT event_id, embedding FROM embeddings FINAL WHERE app = {app:String} AND "
@@ -183,43 +211,65 @@ class WindowJob:
             {"app": key.app, "model": key.model, "field": fld, "ids": ids},
         )
         known = {event_id: np.asarray(vector, dtype=np.float32) for event_id, vector in stored}
-        missing = [r for r in rows if r[0] not in known]
+        missing = [i for i, r in enumerate(rows) if r[0] not in known]
         if missing:
-            vectors = self.embedder.encode([r[3] for r in missing])
-            now = datetime.now(UTC)
-            self.store.insert_columns(
-                "embeddings",
-                [
-                    [r[0] for r in missing], [to_datetime(r[1]) for r in missing],
-                    [self.spec.start_of(to_datetime(r[1])) for r in missing],
-                    [key.app] * len(missing), [key.model] * len(missing),
-                    [r[2] for r in missing], [fld] * len(missing), [r[3] for r in missing],
-                    [v.tolist() for v in vectors], [now] * len(missing),
-                ],
-                ("event_id", "timestamp", "window_start", "app", "model", "prompt_version",
-                 "field", "text", "embedding", "ingested_at"),
-            )
-            known.update(zip((r[0] for r in missing), vectors, strict=True))
-        return np.stack([known[i] for i in ids]), total
+            vectors = self.embedder.encode([rows[i][3] for i in missing])
+            known.update(zip((rows[i][0] for i in missing), vectors, strict=True))
+        return EmbeddedSample(rows, np.stack([known[i] for i in ids]), total, missing)
+
+    def store_sample(
+        self, key: StreamKey, fld: str, sample: EmbeddedSample, topics: ReferenceTopics | None
+    ) -> None:
+        """Store the rows embedded now, with their cluster and projection under ``topics``.
+
+        Rows stored before keep theirs: a recomputed window writes nothing new.
+        """
+        if not sample.missing:
+            return
+        new = [sample.rows[i] for i in sample.missing]
+        vectors = sample.vectors[sample.missing]
+        placed = topics.place(vectors) if topics else Placement.unplaced(len(new))
+        count, now = len(new), datetime.now(UTC)
+        self.store.insert_columns(
+            "embeddings",
+            [
+                [r[0] for r in new], [to_datetime(r[1]) for r in new],
+                [self.spec.start_of(to_datetime(r[1])) for r in new],
+                [key.app] * count, [key.model] * count, [r[2] for r in new], [fld] * count,
+                [r[3] for r in new], [v.tolist() for v in vectors], [now] * count,
+                placed.cluster.tolist(), placed.xy[:, 0].tolist(), placed.xy[:, 1].tolist(),
+            ],
+            EMBEDDING_COLUMNS,
+        )
 
     # -- drift -------------------------------------------------------------------------------
-    def _drift_detectors(self, key: StreamKey, fld: str, reference: ReferenceRange) -> list[Any]:
+    def _reference_state(
+        self, key: StreamKey, fld: str, reference: ReferenceRange
+    ) -> ReferenceState | None:
+        """Detectors and topics of the reference, built from its stored sample once."""
         cache_key = (key, fld, reference)
-        if cache_key not in self._detectors:
-            ref, _ = self.sample_embeddings(key, fld, reference.start, reference.end,
-                                            self.drift.reference_sample_size)
-            if len(ref) < self.drift.min_window_events:
-                return []
+        if cache_key not in self._references:
+            sample = self.embed_sample(key, fld, reference.start, reference.end,
+                                       self.drift.reference_sample_size)
+            if len(sample) < self.drift.min_window_events:
+                self.store_sample(key, fld, sample, None)
+                return None
+            ref = sample.vectors
+            topics = ReferenceTopics(ref, sample.texts, TopicSettings(
+                n_clusters=self.drift.n_clusters, alpha=self.drift.alpha,
+                n_permutations=self.drift.n_permutations, seed=self.drift.seed,
+            ))
+            self.store_sample(key, fld, sample, topics)
             # One reference per key and field is live at a time: drop the replaced ones.
-            for stale in [k for k in self._detectors if k[:2] == (key, fld)]:
-                del self._detectors[stale]
-            self._detectors[cache_key] = [
+            for stale in [k for k in self._references if k[:2] == (key, fld)]:
+                del self._references[stale]
+            self._references[cache_key] = ReferenceState([
                 MMDDrift(ref, alpha=self.drift.alpha, n_permutations=self.drift.n_permutations,
                          seed=self.drift.seed),
                 CentroidDrift(ref, metric="cosine", alpha=self.drift.alpha,
                               n_bootstrap=self.drift.n_permutations, seed=self.drift.seed),
-            ]
-        return self._detectors[cache_key]
+            ], topics)
+        return self._references[cache_key]
 
     def drift_results(
         self, key: StreamKey, start: datetime, end: datetime, reference: ReferenceRange
@@ -227,11 +277,16 @@ class WindowJob:
         """(field, result, events, sampled fraction) per field and method."""
         out = []
         for fld in self.drift.fields:
-            window, total = self.sample_embeddings(key, fld, start, end, self.drift.sample_size)
-            if len(window) < self.drift.min_window_events:
+            window = self.embed_sample(key, fld, start, end, self.drift.sample_size)
+            state = self._reference_state(key, fld, reference) if len(window) else None
+            self.store_sample(key, fld, window, state.topics if state else None)
+            if state is None or len(window) < self.drift.min_window_events:
                 continue
-            for detector in self._drift_detectors(key, fld, reference):
-                out.append((fld, detector.score(window), total, len(window) / max(total, 1)))
+            fraction = len(window) / max(window.total, 1)
+            for detector in state.detectors:
+                out.append((fld, detector.score(window.vectors), window.total, fraction))
+            out.append((fld, state.topics.test(window.vectors, window.texts), window.total,
+                        fraction))
         return out
 
     # -- the whole window ----------------------------------------------------------------------
@@ -274,10 +329,11 @@ class WindowJob:
         params = {**result.params, "reference_policy": reference.policy,
                   "reference_start": reference.start.isoformat(),
                   "reference_end": reference.end.isoformat()}
+        changed = str(params.pop("changed_clusters", ""))  # a column of its own
         return [start, end, key.app, key.model, key.prompt_version, fld, result.method,
                 float(result.statistic), float(result.p_value), float(result.threshold),
                 bool(result.drifted), result.n_ref, result.n_test, float(result.alpha), events,
-                float(fraction), json.dumps(params, default=str), now]
+                float(fraction), json.dumps(params, default=str), now, changed]
 
     def _write_metrics(
         self, key: StreamKey, start: datetime, end: datetime, metrics: dict[str, Any]

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 
 from streams.report.analysis import Topics, WindowTest, analyse_topics
 from streams.report.data import Reader, ReportData, load_report_data, parse_time
+from streams.report.explain import ClusterExplainer
 from streams.report.render import render_report
 
 __all__ = [
+    "ClusterExplainer",
     "Reader",
     "ReportData",
     "Topics",
@@ -39,9 +41,16 @@ def build_report(
     n_clusters: int = 8,
     alpha: float = 0.01,
     generated_at: datetime | None = None,
+    use_umap: bool = True,
+    explainer: ClusterExplainer | None = None,
 ) -> tuple[str, ReportData, Topics | None]:
-    """Read, analyse and render: (html, the data shown, the topics found)."""
+    """Read, analyse and render: (html, the data shown, the topics found).
+
+    ``use_umap=False`` draws the linear discriminant instead of UMAP (faster on big samples);
+    ``explainer`` adds a sentence per cluster from an OpenAI-compatible endpoint.
+    """
     data = load_report_data(reader, app, start, end, field=field)
-    topics = analyse_topics(data.sample, n_clusters=n_clusters, alpha=alpha)
+    topics = analyse_topics(data.sample, n_clusters=n_clusters, alpha=alpha,
+                            use_umap=use_umap, explainer=explainer)
     html = render_report(data, topics, alpha=alpha, generated_at=generated_at or datetime.now(UTC))
     return html, data, topics

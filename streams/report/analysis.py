@@ -5,13 +5,13 @@ One :class:`~detectors.TopicModel` is fitted on every sampled row of the app in 
 stream, and a topic that only appears later gets a cluster of its own. Each window is then
 tested against its stream's reference with :class:`~detectors.ClusterShareDrift` on that
 partition: the partition is a function of a set that holds both samples whole, which keeps
-the permutation p-value exact (see :mod:`detectors.cluster_share`).
+the test's null valid (a chi-square p-value, exact permutation p-value when clusters are
+sparse; see :mod:`detectors.cluster_share`).
 
-The projection is Fisher's discriminant of the clusters
-(:class:`~detectors.projection.DiscriminantProjection`): the plane in which the topics are
-furthest apart, so a new topic shows as an island of late-window points. PCA fitted on the
-reference, the obvious alternative, puts a new topic in the middle of the old ones (numbers
-in :mod:`detectors.projection`). UMAP is not used: ``umap-learn`` is not installed.
+The projection is UMAP when ``umap-learn`` is installed, else Fisher's discriminant of the
+clusters (:mod:`streams.report.projection`): either way a new topic shows as an island of
+late-window points. PCA fitted on the reference, the worker's projection for Grafana, puts a
+new topic in the middle of the old ones (numbers in :mod:`detectors.projection`).
 
 Keywords and examples are taken from the texts without the lines that many chat prompts
 repeat (system messages, :func:`~detectors.keywords.drop_boilerplate`); the embeddings are
@@ -20,7 +20,7 @@ the stored ones, of the whole prompt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -29,9 +29,10 @@ from numpy.typing import NDArray
 from detectors.cluster_share import ClusterShareDrift
 from detectors.clustering import ClusterSummary, TopicModel
 from detectors.keywords import drop_boilerplate
-from detectors.projection import DiscriminantProjection
 from detectors.result import DetectorResult
 from streams.report.data import Sample, Stream
+from streams.report.explain import ClusterExplainer
+from streams.report.projection import Picture, project
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ class Topics:
     clusters: list[ClusterSummary]
     texts: list[str]  # the sample's texts without repeated system-prompt lines
     labels: NDArray[np.intp]  # cluster of each sample row
-    coordinates: NDArray[np.float64]  # (rows, 2) projection of each sample row
+    picture: Picture  # 2-D coordinates of each sample row, and how they were made
     reference_shares: NDArray[np.float64]  # share of each cluster in all reference rows
     tests: list[WindowTest]
+    explanations: dict[int, str] = field(default_factory=dict)  # cluster -> one sentence
 
     def window_shares(self, sample: Sample) -> dict[tuple[Stream, datetime], NDArray]:
         """Share of each cluster in each tested window (reference windows left out)."""
@@ -76,20 +78,27 @@ def analyse_topics(
     n_permutations: int = 999,
     min_rows: int = 20,
     seed: int = 0,
+    use_umap: bool = True,
+    explainer: ClusterExplainer | None = None,
 ) -> Topics | None:
-    """Cluster, describe, project and test the sample; ``None`` when it is too small."""
+    """Cluster, describe, project and test the sample; ``None`` when it is too small.
+
+    ``explainer``, when given, is asked for a sentence per cluster (see
+    :mod:`streams.report.explain`).
+    """
     if len(sample) < max(min_rows, 2):
         return None
     model = TopicModel(n_clusters, seed=seed).fit(sample.vectors)
     labels = model.predict(sample.vectors)
     texts = drop_boilerplate(sample.texts)
     clusters = model.describe(sample.vectors, texts)
-    coordinates = DiscriminantProjection(2).fit(sample.vectors, labels).transform(sample.vectors)
+    picture = project(sample.vectors, labels, seed=seed, use_umap=use_umap)
     k = model.centroids.shape[0]
     reference_labels = labels[sample.is_reference]
     reference_shares = (np.bincount(reference_labels, minlength=k) / max(len(reference_labels), 1))
     tests = _window_tests(sample, model, alpha, n_permutations, min_rows, seed)
-    return Topics(clusters, texts, labels, coordinates, reference_shares, tests)
+    explanations = explainer.explain(clusters) if explainer is not None else {}
+    return Topics(clusters, texts, labels, picture, reference_shares, tests, explanations)
 
 
 def _window_tests(

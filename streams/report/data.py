@@ -32,7 +32,7 @@ RANGE_END = f"{{end:{TIME}}}"
 
 DRIFT_SQL = f"""
 SELECT window_start, window_end, model, prompt_version, field, method, statistic, p_value,
-       threshold, drifted, n_ref, n_test, alpha, n_events, params
+       threshold, drifted, n_ref, n_test, alpha, n_events, params, changed_clusters
 FROM drift FINAL
 WHERE app = {{app:String}} AND window_start >= {RANGE} AND window_start < {RANGE_END}
 ORDER BY window_start, model, prompt_version, field, method

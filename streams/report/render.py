@@ -41,6 +41,7 @@ th{background:#f0f2f5}
 td.num{text-align:right;white-space:nowrap}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:6px;vertical-align:middle}
 .kw{font-weight:600}.ex{color:#444;font-size:12px;margin:2px 0}
+.said{font-style:italic;color:#444;margin:4px 0 0}
 .badge{background:#cf222e;color:#fff;border-radius:10px;padding:1px 7px;font-size:11px}
 .note{color:#57606a;font-size:12px;margin:6px 0}
 """
@@ -233,24 +234,48 @@ def _topics_section(data: ReportData, topics: Topics | None) -> str:
                 peak, peak_at = float(share[j]), f"{_when(start)} {stream}"
         examples = "".join(f'<p class="ex">“{escape(_clip(e, EXAMPLE_CHARS))}”</p>'
                            for e in summary.examples)
+        explanation = topics.explanations.get(j)
+        said = f'<p class="said">{escape(explanation)}</p>' if explanation else ""
         badge = ' <span class="badge">grew</span>' if j in grew else ""
         rows.append(
             f'<tr><td><span class="swatch" style="background:{svg.categorical(j)}"></span> '
             f"{j}{badge}</td><td class=\"num\">{summary.size}</td>"
             f'<td class="num">{topics.reference_shares[j]:.1%}</td>'
             f'<td class="num">{peak:.1%}<br><span class="note">{escape(peak_at or "—")}</span>'
-            f'</td><td class="kw">{escape(" · ".join(summary.keywords) or "—")}</td>'
-            f"<td>{examples}</td></tr>"
+            f'</td><td><span class="kw">{escape(" · ".join(summary.keywords) or "—")}</span>'
+            f"{said}</td><td>{examples}</td></tr>"
         )
     return (
         f'<p class="note">{len(topics.clusters)} k-means clusters of all {len(data.sample):,} '
         "sampled rows (references and windows together); keywords by class-based TF-IDF, "
-        "examples are the texts closest to the cluster centre. Cluster-share test: Pearson "
-        "chi-square of each window's cluster counts against its reference's, permutation "
-        "p-value.</p><table><tr><th>cluster</th><th>rows</th><th>reference share</th>"
+        "examples are the texts closest to the cluster centre"
+        + ("; the sentence under the keywords is the configured language model's reading of "
+           "them" if topics.explanations else "")
+        + ". Cluster-share test: Pearson chi-square of each window's cluster counts against "
+        "its reference's (exact permutation p-value when an expected count is under 5).</p>"
+        "<table><tr><th>cluster</th><th>rows</th><th>reference share</th>"
         "<th>peak window share</th><th>keywords</th><th>examples</th></tr>"
-        + "".join(rows) + "</table>" + _test_table(topics)
+        + "".join(rows) + "</table>" + _test_table(topics) + _worker_findings(data)
     )
+
+
+def _worker_findings(data: ReportData) -> str:
+    """The worker's own cluster-share rows that decided 'changed' (its per-window clusters)."""
+    rows = [r for r in data.drift if r["method"] == "cluster_share" and r["drifted"]]
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{_when(r['window_start'])}</td>"
+        f"<td>{escape(str(Stream(r['model'], r['prompt_version'])))}</td>"
+        f"<td>{escape(r['field'])}</td><td class=\"num\">{r['p_value']:.2g}</td>"
+        f"<td>{escape(r.get('changed_clusters') or 'no single cluster stands out')}</td></tr>"
+        for r in rows
+    )
+    return ('<h3>What the worker found when each window closed</h3><p class="note">The '
+            "stored cluster-share rows (table <code>drift</code>): each window clustered with "
+            "its reference, changed clusters named by their keywords and shares.</p><table>"
+            "<tr><th>window</th><th>stream</th><th>field</th><th>p</th><th>what changed</th>"
+            "</tr>" + body + "</table>")
 
 
 def _test_table(topics: Topics) -> str:
@@ -268,17 +293,15 @@ def _test_table(topics: Topics) -> str:
 
 
 def _projection(data: ReportData, topics: Topics | None) -> str:
-    note = ('<p class="note">Every sampled row on the plane that best separates the topic '
-            "clusters (Fisher's linear discriminant; PCA fitted on the reference was tried and "
-            "hides a new topic among the old ones). Distances on the plane are not embedding "
-            "distances. UMAP is not used (umap-learn is not installed).")
     if topics is None:
-        return note + "</p>"
+        return '<p class="note">Too few embedded rows to draw.</p>'
+    note = f'<p class="note">{escape(topics.picture.note)}'
     sample = data.sample
     keep = np.arange(len(sample))
     if len(keep) > MAX_POINTS:  # evenly spaced rows keep every window's share of the picture
         keep = np.linspace(0, len(sample) - 1, MAX_POINTS).round().astype(int)
-    xs, ys = topics.coordinates[keep, 0].tolist(), topics.coordinates[keep, 1].tolist()
+    coordinates = topics.picture.coordinates
+    xs, ys = coordinates[keep, 0].tolist(), coordinates[keep, 1].tolist()
     window_starts = sorted({sample.window_starts[i] for i in keep if not sample.is_reference[i]})
     position = {s: i / max(len(window_starts) - 1, 1) for i, s in enumerate(window_starts)}
     by_window = [svg.GREY if sample.is_reference[i] else svg.sequential(

@@ -1,4 +1,5 @@
-"""Cluster-share drift: false alarms and power on real sentence embeddings, exactness, naming."""
+"""Cluster-share drift: false alarms and power on real sentence embeddings, the chi-square test
+and its exact fallback, naming."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from tests.detectors.embedding_pool import (
     EmbeddingPool,
     draw_no_shift,
     draw_with_drift,
-    rejection_rate,
 )
 
 ALPHA = 0.05
@@ -27,10 +27,14 @@ def build(reference: np.ndarray, trial: int) -> ClusterShareDrift:
 def test_false_alarm_rate_on_unchanged_traffic_is_alpha(embedding_pool: EmbeddingPool) -> None:
     rng = np.random.default_rng(2024)
     draws = (draw_no_shift(embedding_pool, rng, N_REF, N_TEST) for _ in range(200))
-    rate = rejection_rate(build, draws)
-    # The permutation null is exact, so the rate is Binomial(200, 0.05) / 200: [0.02, 0.08]
-    # holds with probability > 0.98; the seeds make the outcome fixed.
+    results = [build(reference, trial).score(window)
+               for trial, (reference, window) in enumerate(draws)]
+    rate = np.mean([r.drifted for r in results])
+    # At the level, the rate is about Binomial(200, 0.05) / 200: [0.02, 0.08] holds with
+    # probability > 0.98; the seeds make the outcome fixed.
     assert 0.02 <= rate <= 0.08
+    # The worker's sample sizes are what the chi-square test is for.
+    assert np.mean([r.params["null"] == "chi2" for r in results]) >= 0.9
 
 
 def test_a_new_topic_is_detected_and_named_as_the_cluster_that_grew(
@@ -68,6 +72,7 @@ def test_params_say_how_much_each_cluster_moved(embedding_pool: EmbeddingPool) -
         assert clusters[j]["window_share"] < clusters[j]["reference_share"]
     assert result.method == "cluster_share" and result.n_ref == N_REF
     assert result.statistic > result.threshold and result.p_value <= ALPHA
+    assert params["null"] == "chi2" and params["min_expected"] >= 5
 
 
 def _blobs(rng: np.random.Generator, n: int, shares: list[float]) -> np.ndarray:
@@ -77,15 +82,35 @@ def _blobs(rng: np.random.Generator, n: int, shares: list[float]) -> np.ndarray:
 
 
 def test_sparse_clusters_and_tiny_windows_keep_the_level() -> None:
-    """Expected counts far below 5 in most cells: the exact null still holds the level."""
+    """Expected counts far below 5 in most cells: the exact fallback holds the level."""
     shares = [0.85, 0.05, 0.04, 0.03, 0.03]
     rng = np.random.default_rng(11)
-    rejections = []
+    rejections, nulls = [], set()
     for trial in range(300):
         detector = ClusterShareDrift(_blobs(rng, 60, shares), n_clusters=5, alpha=ALPHA,
                                      n_permutations=199, seed=trial)
-        rejections.append(detector.score(_blobs(rng, 12, shares)).drifted)
+        result = detector.score(_blobs(rng, 12, shares))
+        rejections.append(result.drifted)
+        nulls.add(result.params["null"])
+    assert nulls == {"permutation"}  # no table here is large enough for the approximation
     assert np.mean(rejections) <= 0.08  # exact test: at most alpha plus sampling noise
+
+
+def test_the_chi_square_p_value_agrees_with_the_exact_one_on_large_tables() -> None:
+    rng = np.random.default_rng(4)
+    shares = [0.3, 0.3, 0.2, 0.1, 0.1]
+    for trial in range(5):
+        reference = _blobs(rng, 500, shares)
+        window = _blobs(rng, 200, [0.25, 0.3, 0.2, 0.15, 0.1])
+        topics = TopicModel(n_clusters=5, seed=0).fit(np.concatenate([reference, window]))
+        chi2, exact = (
+            ClusterShareDrift(reference, topics=topics, null=null, n_permutations=1999,
+                              seed=trial).score(window)
+            for null in ("chi2", "permutation")
+        )
+        assert chi2.statistic == pytest.approx(exact.statistic)
+        assert chi2.threshold == pytest.approx(exact.threshold, rel=0.1)
+        assert chi2.p_value == pytest.approx(exact.p_value, abs=0.03)
 
 
 def test_a_given_partition_names_its_own_cluster_ids() -> None:
@@ -104,7 +129,7 @@ def test_a_given_partition_names_its_own_cluster_ids() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "argument"),
     [({"n_clusters": 0}, "n_clusters"), ({"n_permutations": 5}, "n_permutations"),
-     ({"topics": TopicModel()}, "topics")],
+     ({"topics": TopicModel()}, "topics"), ({"null": "normal"}, "null")],
 )
 def test_invalid_settings_name_the_argument(kwargs: dict, argument: str) -> None:
     with pytest.raises(ValueError, match=rf"^{argument}\b"):

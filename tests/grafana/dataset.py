@@ -24,7 +24,15 @@ from detectors import Redactor
 from grafana.alert_rules import AlertSettings
 from grafana.queries import ALERTS, DRIFT, WINDOW_METRICS
 from schemas.events import TRACE_DECODER
-from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
+from schemas.tables import (
+    DRIFT_COLUMNS,
+    EMBEDDING_COLUMNS,
+    EMBEDDINGS,
+    EVENT_COLUMNS,
+    EVENTS,
+    FEEDBACK,
+    FEEDBACK_COLUMNS,
+)
 from streams.generator import APPS, GeneratorConfig, TrafficGenerator
 from streams.pricing import PriceTable
 from streams.rows import trace_rows
@@ -40,6 +48,7 @@ DRIFT_ALPHA, SIGNAL_ALPHA = 0.01, 0.001
 # (field, method, alpha) of the window tests the worker stores per window.
 TESTS = (
     ("prompt", "mmd", DRIFT_ALPHA),
+    ("prompt", "cluster_share", DRIFT_ALPHA),
     ("completion", "mmd", DRIFT_ALPHA),
     ("latency_ms", "latency_ms_ks", SIGNAL_ALPHA),
     ("error_rate", "error_rate_fisher", SIGNAL_ALPHA),
@@ -160,11 +169,8 @@ def window_rows(rng: np.random.Generator) -> list[tuple]:
 
 
 # -- detector results ------------------------------------------------------------------------
-DRIFT_COLUMNS = (
-    "window_start", "window_end", "app", "model", "prompt_version", "field", "method",
-    "statistic", "p_value", "threshold", "drifted", "n_ref", "n_test", "alpha", "n_events",
-    "sampled_fraction", "params", "computed_at",
-)
+# What the cluster-share test names in a changed window (drift.changed_clusters).
+NEW_TOPIC_CHANGE = "grew: tax · crypto · gains 1.0% → 28.0%"
 
 
 def drift_rows(rng: np.random.Generator) -> list[tuple]:
@@ -181,11 +187,39 @@ def drift_rows(rng: np.random.Generator) -> list[tuple]:
                         # Honest no-change p-values, kept above alpha so that the only
                         # clean-hour alarms are the planted ones.
                         p_value = float(rng.uniform(alpha, 1.0))
+                    changed = NEW_TOPIC_CHANGE if method == "cluster_share" and (
+                        p_value < alpha) else ""
                     rows.append((
                         start, end, app, model, "", field, method, -np.log10(p_value),
                         p_value, float("nan"), p_value < alpha, 500, 40, alpha, 40, 1.0,
-                        "{}", end,
+                        "{}", end, changed,
                     ))
+    return rows
+
+
+# -- the embedded sample ---------------------------------------------------------------------
+SAMPLED_PER_WINDOW = 4  # rows per window and stream; the worker samples hundreds
+N_CLUSTERS = 4
+
+
+def embedding_rows(rng: np.random.Generator) -> list[tuple]:
+    """Placed rows of every window (cluster and 2-D coordinates as the worker stores them),
+    plus one row per stream stored before a topic model existed (cluster -1, no coordinates).
+    """
+    rows = []
+    for period in (CLEAN, INCIDENT):
+        for w, (start, _) in enumerate(period.windows()):
+            for app, model in STREAMS:
+                for i in range(SAMPLED_PER_WINDOW):
+                    cluster = int(rng.integers(N_CLUSTERS))
+                    x, y = rng.normal(cluster, 0.3, size=2)
+                    rows.append((f"{app}/{model}/{start:%H%M}/{i}", start + timedelta(seconds=i),
+                                 start, app, model, "", "prompt", "a prompt", [0.0, 1.0], start,
+                                 cluster, float(x), float(y)))
+                if w == 0:
+                    rows.append((f"{app}/{model}/unplaced", start, start, app, model, "",
+                                 "prompt", "a prompt", [0.0, 1.0], start, -1, float("nan"),
+                                 float("nan")))
     return rows
 
 
@@ -231,4 +265,5 @@ def fill(store: ClickHouseStore, seed: int = 0) -> None:
     insert_feedback(store, events)
     _insert(store, WINDOW_METRICS, WINDOW_COLUMNS, window_rows(rng))
     _insert(store, DRIFT, DRIFT_COLUMNS, drift_rows(rng))
+    _insert(store, EMBEDDINGS, EMBEDDING_COLUMNS, embedding_rows(rng))
     _insert(store, ALERTS, ALERT_COLUMNS, alert_rows())

@@ -4,8 +4,9 @@ panel expects; the panels show the incident and the drill-down shows only what w
 from __future__ import annotations
 
 import json
+import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from numbers import Real
 from typing import Any
 
@@ -19,7 +20,16 @@ from grafana.datasource import DATASOURCE_TYPE, DATASOURCE_UID
 from grafana.generate import DASHBOARD_DIR, PROVISIONING
 from grafana.queries import SqlQuery
 from streams.store import ClickHouseStore
-from tests.grafana.dataset import CLEAN, FIRING_FINGERPRINT, INCIDENT, INCIDENT_APP, STREAMS
+from tests.grafana.dataset import (
+    CLEAN,
+    FIRING_FINGERPRINT,
+    INCIDENT,
+    INCIDENT_APP,
+    N_CLUSTERS,
+    NEW_TOPIC_CHANGE,
+    SAMPLED_PER_WINDOW,
+    STREAMS,
+)
 from tests.grafana.evaluation import run
 
 DECLARED = {value.sql: value for value in vars(q).values() if isinstance(value, SqlQuery)}
@@ -125,3 +135,26 @@ def test_every_table_is_read_with_final(sql: str) -> None:
     reads = _TABLE_READ.findall(sql)
     assert reads, "every query reads a Seismo table"
     assert all(final for _, _, final in reads), "ReplacingMergeTree tables need FINAL"
+
+
+def test_topic_projection_draws_the_chosen_streams_placed_rows(store: ClickHouseStore) -> None:
+    model = sorted(m for a, m in STREAMS if a == INCIDENT_APP)[0]
+    chosen = {"app": [INCIDENT_APP], "model": [model]}
+    _, rows = run(store, q.APP_TOPIC_PROJECTION.sql, INCIDENT.start, INCIDENT.end, chosen)
+    windows = len(list(INCIDENT.windows()))
+    # Every placed row of the stream, none stored before its topic model existed.
+    assert len(rows) == windows * SAMPLED_PER_WINDOW
+    assert {series for _, _, series in rows} <= {
+        f"{model} prompt · cluster {c}" for c in range(N_CLUSTERS)}
+    assert all(math.isfinite(x) and math.isfinite(y) for x, y, _ in rows)
+
+
+def test_cluster_share_table_names_what_changed_in_the_incident(store: ClickHouseStore) -> None:
+    _, rows = run(store, q.APP_CLUSTER_SHARE.sql, INCIDENT.start, INCIDENT.end,
+                  {"app": [INCIDENT_APP], "model": [m for a, m in STREAMS if a == INCIDENT_APP]})
+    columns = q.APP_CLUSTER_SHARE.columns
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    changed = [r for r in records if r["drifted"]]
+    assert changed and all(r["changed_clusters"] == NEW_TOPIC_CHANGE for r in changed)
+    assert all(r["window_start"].replace(tzinfo=UTC) >= INCIDENT.middle for r in changed)
+    assert all(r["changed_clusters"] == "" for r in records if not r["drifted"])

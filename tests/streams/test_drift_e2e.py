@@ -8,9 +8,11 @@ false-alarm and power guarantees are tested on the detectors themselves.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
-from streams.generator import GeneratorConfig, TrafficGenerator, to_json_line
+from detectors.keywords import tokenize
+from streams.generator import DRIFT_TOPIC, GeneratorConfig, TrafficGenerator, to_json_line
 from streams.producer import stream_key
 from tests.streams.workers import Deployment, produce_raw, wait_for
 
@@ -51,6 +53,40 @@ def alerts_by_status(receiver, alertname: str) -> dict[str, float]:
     return seen
 
 
+def new_topic_words(events: list[dict]) -> set[str]:
+    """Words of the new topic's prompts that no other prompt of the run uses."""
+    words: dict[bool, set[str]] = {True: set(), False: set()}
+    for e in events:
+        words[e["metadata"]["topic"] == DRIFT_TOPIC.name] |= set(tokenize(json.dumps(e["prompt"])))
+    return words[True] - words[False]
+
+
+def check_topics(deployment: Deployment, events: list[dict], keys: set[tuple[str, str]]) -> None:
+    """Every embedded row carries its reference's topic cluster and 2-D projection, and the
+    cluster-share test names the new topic as the cluster that grew."""
+    [[embedded, placed]] = deployment.query(
+        "SELECT count(), countIf(cluster >= 0 AND isFinite(x) AND isFinite(y)) "
+        "FROM embeddings FINAL")
+    assert embedded > 0 and placed == embedded
+    rows = deployment.query(
+        "SELECT app, model, toUnixTimestamp(window_start) - {t0:Int64} AS offset, drifted, "
+        "changed_clusters FROM drift FINAL WHERE method = 'cluster_share' AND field = 'prompt' "
+        "ORDER BY app, model, offset",
+        {"t0": int(START.timestamp())},
+    )
+    before = [r for r in rows if r[2] + WINDOW <= DRIFT_AT]
+    after = [r for r in rows if DRIFT_AT <= r[2] < DURATION]
+    assert before and not any(r[3] for r in before), before
+    distinct = new_topic_words(events)
+    for app, model in keys:
+        named = [r[4] for r in after
+                 if (r[0], r[1]) == (app, model) and r[3] and r[4].startswith("grew: ")]
+        assert named, f"no grown topic named for {app}/{model}"
+        for line in named:
+            grown = line.split(" | ")[0].removeprefix("grew: ").split("; ")[0]
+            assert distinct & set(tokenize(grown)), (line, sorted(distinct)[:20])
+
+
 def test_topic_shift_is_detected_alerted_and_resolved(
     deployment, receiver_factory, alertmanager_factory
 ) -> None:
@@ -84,6 +120,7 @@ def test_topic_shift_is_detected_alerted_and_resolved(
         assert any(r[4] for r in first_two), f"no drift for {app}/{model} in {first_two}"
     # Every result says what it was computed from.
     assert all(r[5] >= 20 and r[6] >= 20 and 0 < r[8] <= 1 and r[7] >= r[6] for r in rows)
+    check_topics(deployment, events, keys)
     # Windows closed once: one metrics row per window and key, counting every event.
     assert deployment.scalar("SELECT sum(events) FROM window_metrics FINAL") == len(events)
     assert deployment.scalar("SELECT count() FROM window_metrics") == windows_per_key * len(keys)

@@ -4,11 +4,14 @@ test names it, and the page is self-contained and renders in a real browser."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +20,20 @@ import typer
 from typer.testing import CliRunner
 
 from streams.exceptions import ConfigError
-from streams.report import ReportData, Topics, build_report, svg
+from streams.report import (
+    ClusterExplainer,
+    ReportData,
+    Topics,
+    analyse_topics,
+    build_report,
+    projection,
+    render_report,
+    svg,
+)
 from streams.report_cli import report
+from streams.settings import load_settings
 from tests.ports import free_port
+from tests.streams.report.chat_server import chat_server
 from tests.streams.report.incident import APP, Incident, build_incident
 from tests.streams.report.png import read_png
 
@@ -85,7 +99,8 @@ def test_the_page_shows_every_section_without_the_network(built, incident: Incid
                     "Toxicity and PII", "Alerts"):
         assert f"<h2>{heading}</h2>" in html
     assert html.count("<svg") >= 8
-    assert "Topic mix changed" in html and "UMAP is not used" in html
+    assert "Topic mix changed" in html and "drawn with UMAP" in html
+    assert topics.picture.method == "umap"
     cluster = _new_topic_cluster(data, topics, incident)
     keywords = " · ".join(topics.clusters[cluster].keywords[:3])
     assert f"cluster {cluster} ({keywords}) grew from" in html
@@ -95,6 +110,36 @@ def test_the_page_shows_every_section_without_the_network(built, incident: Incid
     assert not re.search(r"<(script|link|img|iframe)\b", html, re.IGNORECASE)
     assert not re.search(r"(src|href)\s*=", html, re.IGNORECASE)
     assert not re.search(r"url\(", html)
+
+
+def test_the_worker_stored_topics_and_named_the_new_topic(built, incident: Incident) -> None:
+    """Closing the incident's windows stored a cluster and 2-D coordinates with every
+    embedded row, and a cluster-share row per window that names the new topic once it grew."""
+    html, _, _ = built
+    _, placed = incident.store.query(
+        "SELECT model, count(), countIf(cluster BETWEEN 0 AND 7), countIf(isFinite(x) AND "
+        "isFinite(y)), uniqExact(cluster) FROM embeddings FINAL GROUP BY model ORDER BY model")
+    assert [r[0] for r in placed] == sorted(incident.models)
+    for model, rows, clustered, finite, clusters in placed:
+        assert rows >= 200 and clustered == rows and finite == rows, model
+        assert clusters >= 4, model  # the reference's topics, not one lump
+    _, stored = incident.store.query(
+        "SELECT model, window_start, drifted, changed_clusters FROM drift FINAL "
+        "WHERE method = 'cluster_share' AND field = 'prompt' ORDER BY model, window_start")
+    before = [r for r in stored if as_utc(r[1]) < incident.drift_start]
+    after = [r for r in stored if as_utc(r[1]) >= incident.drift_start]
+    assert before and not any(r[2] for r in before)  # no false alarm before the incident
+    assert {r[0] for r in after if r[2]} == set(incident.models)  # every model flagged
+    named = [r[3] for r in after if r[2] and r[3].startswith("grew: ")]
+    assert len(named) >= 3
+    for line in named:
+        grown = line.split(" | ")[0].removeprefix("grew: ").split("; ")[0]
+        assert NEW_TOPIC_WORDS & set(grown.replace("·", " ").split()), line
+        assert html.count(escape(line)) == 1  # the report shows what the worker found
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def test_rows_from_the_worker_api_give_the_same_report(built, incident: Incident) -> None:
@@ -129,15 +174,19 @@ def test_seismo_report_writes_the_file(incident: Incident, tmp_path: Path) -> No
     # No worker listens on this port, so the reader opens the store directly.
     env = {"SEISMO_CLICKHOUSE_URL": incident.url, "SEISMO_WEB_PORT": str(free_port())}
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(cli, ["--app", APP, "--since", "24h", "--out", str(out)],
-                                env=env)
+    # The linear picture: UMAP is drawn (and its JIT paid) once, by the module's report.
+    result = CliRunner().invoke(cli, ["--app", APP, "--since", "24h", "--out", str(out),
+                                      "--projection", "discriminant"], env=env)
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in " ".join(result.output.split())
     page = out.read_text()
     assert "Topic mix changed" in page and APP in page
+    assert "UMAP is not used: it was switched off" in page
 
     bad = CliRunner().invoke(cli, ["--app", APP, "--since", "yesterday"], env=env)
     assert isinstance(bad.exception, ConfigError) and bad.exception.setting == "since"
+    bad = CliRunner().invoke(cli, ["--app", APP, "--projection", "tsne"], env=env)
+    assert isinstance(bad.exception, ConfigError) and bad.exception.setting == "projection"
 
 
 def _chromium() -> str | None:
@@ -172,3 +221,68 @@ def test_the_report_renders_in_headless_chromium(built, tmp_path: Path) -> None:
     # changed" box (the finding made it to the top of the page).
     assert pixels_of(svg.categorical(0)) >= 300 and pixels_of(svg.categorical(1)) >= 300
     assert pixels_of("#fff8c5") >= 20_000
+
+
+def test_each_cluster_is_explained_by_the_configured_endpoint(
+    built, incident: Incident
+) -> None:
+    html, data, topics = built
+    assert topics.explanations == {} and 'class="said"' not in html  # off by default
+    settings = load_settings(env={}, explain_url="http://placeholder", explain_model="m1")
+    with chat_server() as server:
+        settings = settings.with_overrides(explain_url=server.url)
+        explainer = ClusterExplainer.from_settings(
+            settings, env={"SEISMO_EXPLAIN_API_KEY": "sk-test-secret"})
+        assert explainer is not None and "sk-test" not in repr(explainer)
+        explanations = explainer.explain(topics.clusters)
+    asked = [c for c in topics.clusters if c.size]
+    assert len(server.requests) == len(asked)  # once per cluster
+    assert {r["path"] for r in server.requests} == {"/v1/chat/completions"}
+    assert all(h["Authorization"] == "Bearer sk-test-secret" for h in server.headers)
+    assert all(r["model"] == "m1" for r in server.requests)
+    cluster = _new_topic_cluster(data, topics, incident)
+    new_topic = topics.clusters[cluster]
+    question = server.requests[asked.index(new_topic)]["messages"][-1]["content"]
+    assert all(k in question for k in new_topic.keywords) and new_topic.examples[0][:50] in question
+    # The first sentence of each answer, under the cluster's keywords.
+    sentence = f"Prompts about {', '.join(new_topic.keywords)}."
+    assert explanations[cluster] == sentence
+    page = render_report(data, replace(topics, explanations=explanations), alpha=0.01,
+                         generated_at=GENERATED_AT)
+    assert f'<p class="said">{escape(sentence)}</p>' in page
+    assert "A second sentence" not in page
+
+
+def test_a_failing_endpoint_leaves_the_report_without_explanations(
+    built, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, _, topics = built
+    with chat_server(status=503) as server:
+        explainer = ClusterExplainer(server.url, "m1", api_key="sk-test-secret", timeout=5)
+        with caplog.at_level(logging.WARNING, logger="streams.report.explain"):
+            assert explainer.explain(topics.clusters) == {}
+    assert len(server.requests) == 1  # a dead endpoint is asked once, not per cluster
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "HTTP 503" in lines[0] and "sk-test" not in lines[0]
+
+
+def test_explain_settings_are_validated() -> None:
+    assert load_settings(env={}).explain_url == ""  # off by default
+    for bad in ("ftp://example.com/v1", "localhost:8000"):
+        with pytest.raises(ConfigError) as error:
+            load_settings(env={}, explain_url=bad)
+        assert error.value.setting == "explain_url"
+    with pytest.raises(ConfigError) as error:
+        load_settings(env={}, explain_url="http://127.0.0.1:9/v1", explain_model=" ")
+    assert error.value.setting == "explain_model"
+
+
+def test_without_umap_the_report_draws_the_discriminant_and_says_why(
+    built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data, _ = built
+    monkeypatch.setattr(projection, "umap_available", lambda: False)
+    topics = analyse_topics(data.sample)
+    assert topics is not None and topics.picture.method == "discriminant"
+    page = render_report(data, topics, alpha=0.01, generated_at=GENERATED_AT)
+    assert "UMAP is not used: umap-learn is not installed" in page
