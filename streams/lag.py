@@ -88,9 +88,9 @@ class ConsumerLag:
 
     async def close(self) -> None:
         admin, offsets, self._admin, self._offsets = self._admin, self._offsets, None, None
-        for client in (offsets, admin):
-            if client is not None:
-                try:
-                    await client.close()
-                except Exception:  # closing a half-started client after a failure
-                    log.debug("closing a Kafka client failed", exc_info=True)
+        closers = [offsets.stop if offsets else None, admin.close if admin else None]
+        for close in filter(None, closers):
+            try:
+                await close()
+            except Exception:  # closing a half-started client after a failure
+                log.debug("closing a Kafka client failed", exc_info=True)

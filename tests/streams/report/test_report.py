@@ -189,11 +189,13 @@ def test_seismo_report_writes_the_file(incident: Incident, tmp_path: Path) -> No
     assert isinstance(bad.exception, ConfigError) and bad.exception.setting == "projection"
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+def _chromium() -> str:
+    # `make test` installs Debian's chromium (system-deps); a missing one fails, not skips.
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "no Chromium on PATH: run `make system-deps` (apt-get install chromium)"
+    return found
 
 
-@pytest.mark.skipif(_chromium() is None, reason="needs Chromium (apt-get install chromium)")
 def test_the_report_renders_in_headless_chromium(built, tmp_path: Path) -> None:
     html, _, _ = built
     page, shot = tmp_path / "report.html", tmp_path / "report.png"
