@@ -103,7 +103,7 @@ class Settings:
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_device: str = "auto"
     # torch: sentence-transformers on embedding_device; onnx-int8: the same model exported to
-    # int8 ONNX Runtime on the CPU (README, Performance: not faster here, so not the default)
+    # int8 ONNX Runtime on the CPU (README, Configuration: why torch stays the default)
     embedding_backend: str = "torch"
     embedding_max_seq_length: int = 256
     embedding_batch_size: int = 64
