@@ -1,16 +1,18 @@
-"""``seismo worker`` with cProfile switched on and off by signals, for ``throughput.py``.
+"""``seismo worker`` with pyinstrument switched on and off by signals, for ``throughput.py``.
 
-Run: ``python bench/profiled_worker.py STATS_FILE`` with the usual ``SEISMO_*`` environment.
+Run: ``python bench/profiled_worker.py SESSION_FILE`` with the usual ``SEISMO_*`` environment.
 The first :data:`TOGGLE` signal starts profiling the event-loop thread, the second stops it and
-writes ``STATS_FILE``, so the profile covers consumption only, not imports and start-up. (mode's
-worker takes SIGUSR1 for task tracebacks and SIGUSR2 for pdb, hence a real-time signal.)
-:func:`print_profile` summarises the file by package and by function.
+writes ``SESSION_FILE``, so the profile covers consumption only, not imports and start-up.
+(mode's worker takes SIGUSR1 for task tracebacks and SIGUSR2 for pdb, hence a real-time
+signal.) pyinstrument samples the stack every millisecond rather than hooking every call as
+cProfile does, so the many small calls of the per-event path are not inflated; its times are
+wall-clock, so the loop's idle time shows as ``select``. :func:`print_profile` summarises the
+session by package and by function.
 """
 
 from __future__ import annotations
 
-import cProfile
-import pstats
+import os
 import signal
 import sys
 from pathlib import Path
@@ -22,18 +24,18 @@ TOGGLE = signal.SIGRTMIN + 1
 
 
 def main() -> None:
-    stats_file = sys.argv[1]
-    profiler = cProfile.Profile()
-    running = False
+    from pyinstrument import Profiler
+
+    session_file = sys.argv[1]
+    profiler = Profiler(interval=0.001, async_mode="disabled")
 
     def toggle(signum: int, frame: FrameType | None) -> None:
-        nonlocal running
-        if running:
-            profiler.disable()
-            profiler.dump_stats(stats_file)
+        if profiler.is_running:
+            # Written aside, then renamed: the file's appearance says it is complete.
+            profiler.stop().save(session_file + ".part")
+            os.replace(session_file + ".part", session_file)
         else:
-            profiler.enable()
-        running = not running
+            profiler.start()
 
     signal.signal(TOGGLE, toggle)
 
@@ -44,22 +46,37 @@ def main() -> None:
 
 
 def print_profile(path: Path, top: int) -> None:
-    """The worker's hottest functions (own time) and time per package (cumulative)."""
-    stats = pstats.Stats(str(path))
-    entries = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for _, _, tt, _, _ in entries.values())
+    """The worker's hottest functions (own time, with the time below them) and own time per
+    package, from a saved pyinstrument session."""
+    from pyinstrument.session import Session
+
+    root = Session.load(path).root_frame()
+    if root is None:
+        print("\nworker profile: no samples")
+        return
+    own: dict[tuple[str, str, int], float] = {}
+    below: dict[tuple[str, str, int], float] = {}
     areas: dict[str, float] = {}
-    for (filename, _, _), (_, _, tt, _, _) in entries.items():
-        area = _area(filename)
-        areas[area] = areas.get(area, 0.0) + tt
-    print(f"\nworker profile (event-loop thread, {total:.1f} s of own time in Python functions)")
+    stack = [root]
+    while stack:
+        frame = stack.pop()
+        stack.extend(frame.children)
+        if frame.is_synthetic:
+            continue
+        key = (frame.file_path or "~", frame.function, frame.line_no or 0)
+        own[key] = own.get(key, 0.0) + frame.total_self_time
+        below[key] = below.get(key, 0.0) + frame.time  # a recursive function counts twice
+        area = _area(key[0])
+        areas[area] = areas.get(area, 0.0) + frame.total_self_time
+    total = root.time
+    print(f"\nworker profile (event-loop thread, {total:.1f} s sampled, wall-clock)")
     for area, seconds in sorted(areas.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  {seconds / total:6.1%}  {area}")
     print(f"top {top} functions by own time:")
-    ranked = sorted(entries.items(), key=lambda kv: -kv[1][2])[:top]
-    for (filename, line, name), (_, calls, tt, ct, _) in ranked:
-        where = filename.replace(str(Path(sys.prefix)), "<venv>").replace(str(Path.cwd()), ".")
-        print(f"  {tt / total:6.1%}  own {tt:6.2f} s  cum {ct:6.2f} s  {calls:>9} calls  "
+    for key, seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        filename, name, line = key
+        where = filename.replace(str(Path(sys.prefix)), "<venv>").replace(str(ROOT), ".")
+        print(f"  {seconds / total:6.1%}  own {seconds:6.2f} s  cum {below[key]:6.2f} s  "
               f"{name}  {where}:{line}")
 
 

@@ -1,8 +1,12 @@
-"""The Faust app: topics, agents and the read-only web API, built from one Settings object.
+"""The worker: the ingest consumer, the Faust app around it and the read-only web API,
+built from one Settings object.
 
-Agents are short: each takes a batch with ``noack_take`` (bounded by size and time), hands it
-to its pipeline, and acknowledges the batch's offsets only after the pipeline has written it.
-Faust commits acknowledged offsets only, so a crash at any point replays, never skips.
+Ingestion (traces, feedback, OTLP) runs in one plain aiokafka consumer,
+:class:`~streams.ingest_consumer.IngestConsumer`, in the group ``consumer_group``: it takes a
+batch, hands each topic's records to that topic's pipeline, and commits the batch's offsets
+only after the pipeline has written it, so a crash at any point replays, never skips. Faust
+runs the rest, in a consumer group of its own: the web API, the window-closing timer and the
+alert-delivery agent (which acknowledges each transition once every notifier took it).
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_r
 from streams.dead_letters import DeadLetters
 from streams.decode import Rejected, feedback_decoder, trace_decoder
 from streams.embedding import TextEmbedder
+from streams.ingest_consumer import IngestConsumer, consumer_options
 from streams.lag import ConsumerLag
 from streams.metrics import Metrics
 from streams.pipeline import IngestPipeline
 from streams.pricing import PriceTable
-from streams.records import Record
 from streams.references import ReferenceResolver
 from streams.rows import feedback_row, trace_rows
 from streams.settings import Settings
@@ -57,18 +61,6 @@ def broker_credentials(settings: Settings) -> Any:
             ssl_context=context,
         )
     return faust.SSLCredentials(context or ssl.create_default_context())
-
-
-def _record(event: Any) -> Record:
-    message = event.message
-    return Record(
-        value=event.value,
-        key=message.key,
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        headers=tuple((k, bytes(v)) for k, v in (message.headers or ())),
-    )
 
 
 def event_rows(scanner: SignalScanner, prices: PriceTable, source: str) -> Any:
@@ -156,7 +148,10 @@ def build_app(
     engine = AlertEngine(load_rules(settings.alert_rules_path))
     notifiers = build_notifiers(settings)
     app = faust.App(
-        settings.consumer_group,
+        # Not the ingest group: Faust's consumer (alert delivery) uses its own partition
+        # assignor, and one group cannot mix it with the ingest consumer's plain aiokafka one.
+        # Lag, and with it idle window closing, is measured on the ingest group.
+        f"{settings.consumer_group}-alerts",
         broker=settings.broker_url,
         broker_credentials=broker_credentials(settings),
         broker_session_timeout=settings.kafka_session_timeout_seconds,
@@ -176,8 +171,6 @@ def build_app(
         key_serializer="raw",
         value_serializer="raw",
     )
-    traces = app.topic(settings.traces_topic, value_type=bytes, key_type=bytes)
-    feedback = app.topic(settings.feedback_topic, value_type=bytes, key_type=bytes)
     dlq = app.topic(settings.dlq_topic, value_type=bytes, key_type=bytes)
     alerts = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes)
 
@@ -210,10 +203,9 @@ def build_app(
         dead_letters=dead_letters,
         metrics=metrics,
     )
-
+    pipelines = {settings.traces_topic: trace_pipeline, settings.feedback_topic: feedback_pipeline}
     if settings.otlp_topic:
-        otlp = app.topic(settings.otlp_topic, value_type=bytes, key_type=bytes)
-        otlp_pipeline = IngestPipeline(
+        pipelines[settings.otlp_topic] = IngestPipeline(
             decode=otlp_decoder(settings, metrics),
             to_rows=event_rows(scanner, prices, "otlp"),
             sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
@@ -221,24 +213,20 @@ def build_app(
             metrics=metrics,
             on_written=windows.observe,
         )
+    ingest = IngestConsumer(
+        pipelines, consumer_options(settings, MAX_RECORD_BYTES), metrics,
+        settings.batch_size, settings.batch_seconds,
+    )
 
-        @app.agent(otlp, name="ingest_otlp")
-        async def ingest_otlp(stream: Any) -> None:
-            await consume(stream, otlp_pipeline)
+    # Started once the app runs (its producer carries the DLQ), stopped before the producer:
+    # Faust sends on_before_shutdown ahead of flushing and stopping it.
+    @app.task
+    async def run_ingest() -> None:
+        await ingest.run()
 
-    async def consume(stream: Any, pipeline: IngestPipeline) -> None:
-        async for events in stream.noack_take(settings.batch_size, within=settings.batch_seconds):
-            await pipeline.process([_record(e) for e in events])
-            for event in events:
-                await stream.ack(event)
-
-    @app.agent(traces, name="ingest_traces")
-    async def ingest_traces(stream: Any) -> None:
-        await consume(stream, trace_pipeline)
-
-    @app.agent(feedback, name="ingest_feedback")
-    async def ingest_feedback(stream: Any) -> None:
-        await consume(stream, feedback_pipeline)
+    @app.on_before_shutdown.connect
+    async def stop_ingest(app: faust.App, **kwargs: Any) -> None:
+        await ingest.stop()
 
     @app.agent(alerts, name="deliver_alerts")
     async def deliver_alerts(stream: Any) -> None:

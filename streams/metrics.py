@@ -11,6 +11,10 @@ HELP = {
     "seismo_dlq_total": "Records sent to the dead-letter topic, by reason.",
     "seismo_sink_failures_total": "Failed ClickHouse inserts (each retried).",
     "seismo_batches_total": "Batches processed.",
+    "seismo_ingest_failures_total": "Ingest consumer failures, by stage (fetch or process: "
+    "the batch is taken again; consumer: a new consumer is started).",
+    "seismo_commit_failures_total": "Offset commits that failed after their batch was "
+    "written (the records are replayed; storage keeps one row per event).",
     "seismo_windows_closed_total": "Windows closed (aggregates and tests written).",
     "seismo_window_failures_total": "Window closes that failed and were retried.",
     "seismo_alert_notifications_total": "Alert notifications, by notifier and outcome.",

@@ -28,8 +28,8 @@ EVENTS = 20_000
 OUTAGE_AFTER_ROWS = 3_000
 OUTAGE_SECONDS = 30
 # Each event carries an unknown field of this size (ignored by the worker, so it costs only
-# transfer). A worker that stops pulling buffers a bounded number of records (Faust's stream
-# buffer, 4,096 by default, plus a fetch); one that kept pulling would hold the 17,000 records
+# transfer). A worker that stops pulling buffers a bounded number of records (the consumer's
+# prefetched fetch, at most one per partition); one that kept pulling would hold the 17,000 records
 # still unread when the outage starts, about 140 MB of values alone: the bound separates the two.
 PADDING_BYTES = 8_192
 MAX_RSS_GROWTH_MIB = 100
