@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from schemas.events import TraceEvent, to_datetime
+from streams.heap import release_free_heap
 from streams.metrics import Metrics
 from streams.store import ClickHouseStore
 from streams.window_job import WindowJob, WindowOutcome
@@ -88,4 +89,6 @@ class WindowService:
                 self.clock.closed(key, start)
                 self.metrics.inc("seismo_windows_closed_total")
                 done += 1
+            if done:
+                await loop.run_in_executor(self._executor, release_free_heap)
             return done
