@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -250,6 +251,8 @@ def _family(name: str, pattern: str) -> _Family:
 
 _DIRECT = tuple(_family(name, rx) for name, rx in _DIRECT_PATTERNS.items())
 _HINTS = tuple(_family(name, rx) for name, rx in _HINT_PATTERNS.items())
+_ALL_ANCHORS = frozenset().union(*(f.anchors for f in (*_DIRECT, *_HINTS)))
+_WORD_HEAD = itemgetter(slice(_ANCHOR_CHARS))  # word -> word[:_ANCHOR_CHARS]
 
 
 def load_attack_prompts(path: str | Path | None = None) -> list[str]:
@@ -395,7 +398,11 @@ class InjectionScorer:
 
 def _families(normalized: str, prefilter: bool = True) -> tuple[set[str], set[str]]:
     """Direct and hint families matching a normalised text (``prefilter``: skip by anchors)."""
-    words = {word[:_ANCHOR_CHARS] for word in normalized.split()}
+    # Only anchors matter: keeping the word heads that are one (a C-level intersection) leaves
+    # an empty set for most prompts, which then skip the families without a test each.
+    words = _ALL_ANCHORS.intersection(map(_WORD_HEAD, normalized.split()))
+    if prefilter and not words:
+        return set(), set()
 
     def hits(families: tuple[_Family, ...]) -> set[str]:
         return {

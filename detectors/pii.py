@@ -216,10 +216,14 @@ def has_digit(text: str) -> bool:
     """Whether ``text`` holds a decimal digit (any script, as ``\\d``); a cheap pre-filter.
 
     Half the texts of typical traffic have none. For ASCII text ten substring tests are about
-    eight times faster than a regex scan of every character.
+    eight times faster than a regex scan of every character (in a plain loop: ``any()`` over a
+    generator cost as much as the tests).
     """
     if text.isascii():
-        return any(digit in text for digit in _ASCII_DIGITS)
+        for digit in _ASCII_DIGITS:  # noqa: SIM110 - see above
+            if digit in text:
+                return True
+        return False
     return _DIGIT.search(text) is not None
 
 
@@ -292,8 +296,13 @@ def _find_ipv4(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
             yield m.span()
 
 
+def _may_hold_ipv6(text: str) -> bool:
+    """False only if ``text`` holds no IPv6 literal: it needs a "::" or all 8 groups."""
+    return "::" in text or text.count(":") >= 7
+
+
 def _find_ipv6(text: str, spans: _Spans) -> Iterator[tuple[int, int]]:
-    if "::" in text or text.count(":") >= 7:
+    if _may_hold_ipv6(text):
         for m in _matches(_IPV6, text, spans):
             if len(_IPV6_GROUP.findall(m.group())) < 2:
                 continue
@@ -410,6 +419,18 @@ class PIIScanner:
     def count(self, text: str) -> dict[str, int]:
         """Findings per type in ``text``, zero for every configured type without one."""
         return count_by_type(self.scan(text), self.types)
+
+    def may_find(self, text: str) -> bool:
+        """False only if :meth:`candidates` finds nothing in ``text``: a cheap pre-filter.
+
+        Each test is the gate of finders in :meth:`candidates`: e-mail needs an "@", IPv6
+        :func:`_may_hold_ipv6`, an IBAN a match of its pattern (two capitals, two digits), and
+        every other type a number run. It holds for any ``types`` (it tests them all); most
+        texts pass none of the tests.
+        """
+        return "@" in text or _may_hold_ipv6(text) or has_digit(text) and (
+            _NUMBER_RUN.search(text) is not None or _IBAN.search(text) is not None
+        )
 
 
 _DEFAULT_SCANNER = PIIScanner()

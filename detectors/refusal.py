@@ -72,10 +72,27 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 
+# ASCII normalisation as one byte table: A-Z to a-z, other non-alphanumerics to a space.
+_ASCII_NORMAL = bytes(
+    byte + 32 if 65 <= byte <= 90 else byte if 48 <= byte <= 57 or 97 <= byte <= 122 else 32
+    for byte in range(256)
+)
+
+
 def normalize(text: str) -> str:
     """Lower-case, fold quotes, drop apostrophes, collapse everything else to single spaces."""
-    # Every character _FOLD maps is non-ASCII: ASCII text (most of it) skips the translation,
-    # which costs a dictionary look-up per character.
+    if text.isascii():
+        # The same result at a third of the cost (most text is ASCII): one byte translation
+        # that also deletes apostrophes, then split/join collapses the runs of spaces.
+        words = text.encode("ascii").translate(_ASCII_NORMAL, b"'").split()
+        return " " + b" ".join(words).decode("ascii") + " "
+    return normalize_plain(text)
+
+
+def normalize_plain(text: str) -> str:
+    """:func:`normalize` as one regex substitution, for any text (the reference of the tests)."""
+    # Every character _FOLD maps is non-ASCII: ASCII text skips the translation, which costs a
+    # dictionary look-up per character.
     folded = (text if text.isascii() else text.translate(_FOLD)).lower().replace("'", "")
     return " " + _NON_ALNUM.sub(" ", folded).strip() + " "
 

@@ -328,6 +328,21 @@ class SecretScanner:
         """Findings per type in ``text``, zero for every configured type without one."""
         return count_by_type(self.scan(text), self.types)
 
+    def may_find(self, text: str) -> bool:
+        """False only if :meth:`scan` finds nothing in ``text``: a cheap pre-filter.
+
+        The tests are the finders' own gates; a generic token needs a digit and a stretch of
+        ``min_entropy_length`` characters without white space (C-level ``split``, not a regex
+        that would retry at every character of every word). Public material only hides tokens,
+        so it needs no test.
+        """
+        return (
+            "PRIVATE KEY" in text or "eyJ" in text or _may_hold_aws_key_id(text)
+            or _may_hold_aws_secret(text) or _may_hold_api_key(text)
+            or has_digit(text) and max(map(len, text.split()), default=0)
+            >= self.min_entropy_length
+        )
+
     # -- finders ----------------------------------------------------------------------------
 
     def _private_keys(self, text: str) -> Iterator[tuple[int, int]]:
@@ -363,11 +378,11 @@ class SecretScanner:
                 yield m.span()
 
     def _aws_keys(self, text: str) -> Iterator[tuple[int, int]]:
-        if ("IA" in text or "ACCA" in text) and _contains_any(text, _AWS_ID_PREFIXES):
+        if _may_hold_aws_key_id(text):
             for m in _AWS_KEY_ID.finditer(text):
                 if looks_random(m.group(1), _BASE32, self.alpha):
                     yield m.span()
-        if "ecret" in text or "ECRET" in text:
+        if _may_hold_aws_secret(text):
             for m in _AWS_SECRET.finditer(text):
                 if looks_random(m.group(1), _BASE62, self.alpha):
                     yield m.span(1)
@@ -400,12 +415,22 @@ def _contains_any(text: str, needles: Iterable[str]) -> bool:
     return False
 
 
+def _may_hold_aws_key_id(text: str) -> bool:
+    return ("IA" in text or "ACCA" in text) and _contains_any(text, _AWS_ID_PREFIXES)
+
+
+def _may_hold_aws_secret(text: str) -> bool:
+    return "ecret" in text or "ECRET" in text
+
+
 def _may_hold_api_key(text: str) -> bool:
     """False only if no provider prefix is in ``text`` (a pre-filter for the key patterns)."""
     if "AIza" in text:
         return True
-    return any(mark in text and _contains_any(text, needles)
-               for mark, needles in _API_KEY_GATES.items())
+    for mark, needles in _API_KEY_GATES.items():  # a loop: any() over a generator costs more
+        if mark in text and _contains_any(text, needles):
+            return True
+    return False
 
 
 _DEFAULT_SCANNER = SecretScanner()

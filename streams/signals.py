@@ -5,18 +5,31 @@ Toxicity is scored for a whole batch at once (the classifier is vectorised). The
 score here is the pattern part of :class:`detectors.InjectionScorer`: embedding similarity to
 known attacks needs an embedding of every prompt, which the bounded embedding budget does not
 give, so per event Seismo keeps the pattern score.
+
+Every signal is a function of its text alone, so texts that repeat (canned answers, refusals,
+retried prompts) are scanned once: a bounded LRU cache per role holds the signals of recent
+texts, and a batch scans each distinct text once. The results are the ones a fresh scan gives
+(``tests/streams/test_rows.py`` compares them with the scanners called one text at a time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from detectors import InjectionScorer, RefusalDetector, make_toxicity_scorer
 from detectors.redaction import RedactionResult, Redactor
 from schemas.events import TraceEvent
 
-EMPTY = RedactionResult("", {})
+DEFAULT_CACHE_SIZE = 2048
+"""Texts per role whose signals are kept (prompts and completions: two caches)."""
+MAX_CACHED_CHARS = 2048
+"""Longer texts are not cached: they rarely repeat. A cache holds each text as its key and,
+where something was redacted, a second time as stored, so this bounds its memory at
+``2 * size * MAX_CACHED_CHARS`` characters per role (about 1 MB per role on generated traffic,
+where texts average 200-250 characters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,38 +47,125 @@ class EventSignals:
     secret_counts: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class TextSignals:
+    """The signals of one prompt or completion: the text as stored, the types found in it
+    (non-zero counts only), toxicity, and the role's own signal (injection score of a prompt,
+    1.0 for a refusal of a completion)."""
+
+    text: str
+    found: dict[str, int]
+    toxicity: float
+    flag: float
+
+    @classmethod
+    def of(cls, redaction: RedactionResult, toxicity: float, flag: float) -> TextSignals:
+        found = {k: v for k, v in redaction.counts_by_type.items() if v}
+        return cls(redaction.text, found, toxicity, flag)
+
+
+_NO_TEXT = TextSignals("", {}, 0.0, 0.0)
+V = TypeVar("V")
+
+
+class TextCache(Generic[V]):
+    """A bounded map from text to what was computed from it; the least recently used goes.
+
+    Not thread-safe: the worker scans on its event loop (``Pipeline.process`` calls
+    ``to_rows`` without awaiting), so one thread uses it.
+
+    Parameters
+    ----------
+    size : int
+        Most texts kept (0 turns the cache off: every text is computed, each distinct one once
+        per call).
+    max_chars : int
+        Longer texts are computed but not kept.
+    """
+
+    def __init__(self, size: int, max_chars: int = MAX_CACHED_CHARS) -> None:
+        self.size = size
+        self.max_chars = max_chars
+        self._values: OrderedDict[str, V] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, texts: Sequence[str], compute: Callable[[list[str]], list[V]]) -> list[V]:
+        """The value of every text; ``compute`` gets each distinct uncached text once."""
+        values = self._values
+        out: list[V | None] = [None] * len(texts)
+        missing: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            value = values.get(text)
+            if value is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                values.move_to_end(text)
+                out[i] = value
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            new = list(missing)
+            for text, value in zip(new, compute(new), strict=True):
+                for i in missing[text]:
+                    out[i] = value
+                if self.size and len(text) <= self.max_chars:
+                    values[text] = value
+            while len(values) > self.size:
+                values.popitem(last=False)
+        return out  # type: ignore[return-value]  # every slot is filled above
+
+
 class SignalScanner:
-    def __init__(self, redactor: Redactor, toxicity_model_dir: str = "") -> None:
+    def __init__(
+        self, redactor: Redactor, toxicity_model_dir: str = "",
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
         self.redactor = redactor
         self.toxicity = make_toxicity_scorer(toxicity_model_dir or None)
         self.refusals = RefusalDetector()
         self.injection = InjectionScorer(None)
         self._secret_types = set(redactor.secrets.types)
+        self.prompts: TextCache[TextSignals] = TextCache(cache_size)
+        self.completions: TextCache[TextSignals] = TextCache(cache_size)
 
-    def _split(self, counts: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
-        pii = {k: v for k, v in counts.items() if v and k not in self._secret_types}
-        secrets = {k: v for k, v in counts.items() if v and k in self._secret_types}
+    def _split(self, *found: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+        """PII and secret counts summed over the texts' non-zero counts."""
+        counts: dict[str, int] = {}
+        for text_found in found:
+            for k, v in text_found.items():
+                counts[k] = counts.get(k, 0) + v
+        pii = {k: v for k, v in counts.items() if k not in self._secret_types}
+        secrets = {k: v for k, v in counts.items() if k in self._secret_types}
         return pii, secrets
 
+    def _scan_prompts(self, texts: list[str]) -> list[TextSignals]:
+        toxic = self.toxicity.score_many(texts)
+        injections = self.injection.score_many(texts)
+        return [TextSignals.of(self.redactor.apply(t), float(x), float(i.score))
+                for t, x, i in zip(texts, toxic, injections, strict=True)]
+
+    def _scan_completions(self, texts: list[str]) -> list[TextSignals]:
+        toxic = self.toxicity.score_many(texts)
+        refusal = self.refusals.is_refusal
+        return [TextSignals.of(self.redactor.apply(t), float(x), float(refusal(t)))
+                for t, x in zip(texts, toxic, strict=True)]
+
     def scan(self, events: Sequence[TraceEvent]) -> list[EventSignals]:
-        prompts = [e.prompt_text() for e in events]
-        completions = [e.completion or "" for e in events]
-        toxic = self.toxicity.score_many(prompts + completions)
-        injections = self.injection.score_many(prompts)
+        prompts = self.prompts.get_many([e.prompt_text() for e in events], self._scan_prompts)
+        completions = self.completions.get_many([e.completion or "" for e in events],
+                                                self._scan_completions)
         out = []
-        for i, event in enumerate(events):
-            prompt = self.redactor.apply(prompts[i])
-            completion = self.redactor.apply(completions[i])
+        for event, prompt, completion in zip(events, prompts, completions, strict=True):
             # Most events carry no reference: skip the scan of an empty text (~3 % of the path).
-            reference = self.redactor.apply(event.reference) if event.reference else EMPTY
-            counts = {k: prompt.counts_by_type.get(k, 0) + completion.counts_by_type.get(k, 0)
-                      + reference.counts_by_type.get(k, 0)
-                      for k in {*prompt.counts_by_type, *completion.counts_by_type}}
-            pii, secrets = self._split(counts)
+            reference = (TextSignals.of(self.redactor.apply(event.reference), 0.0, 0.0)
+                         if event.reference else _NO_TEXT)
+            # Most texts hold no finding: no counts to add up.
+            pii, secrets = (self._split(prompt.found, completion.found, reference.found)
+                            if prompt.found or completion.found or reference.found else ({}, {}))
             out.append(EventSignals(
                 prompt.text, completion.text, reference.text,
-                float(toxic[i]), float(toxic[len(events) + i]) if completions[i] else 0.0,
-                float(injections[i].score), self.refusals.is_refusal(completions[i]), pii,
-                secrets,
+                prompt.toxicity, completion.toxicity if event.completion else 0.0,
+                prompt.flag, bool(completion.flag), pii, secrets,
             ))
         return out

@@ -7,6 +7,7 @@ import doctest
 import math
 import pickle
 import re
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from detectors.injection import (
     load_attack_prompts,
 )
 from detectors.refusal import normalize
+from schemas.events import TRACE_DECODER
+from streams.generator import GeneratorConfig, TrafficGenerator, to_json_line
 from tests.detectors.embedding_pool import embed
 from tests.detectors.fixtures.labelled import load
 
@@ -108,9 +111,12 @@ def test_scores_are_probabilities_and_batch_equals_single(
 
 
 def test_anchor_prefilter_never_drops_a_family() -> None:
-    # The prefilter is a speed-up only: on every attack and labelled prompt it must agree
-    # with running every family's pattern.
+    # The prefilter is a speed-up only: on every attack, labelled and generated prompt it must
+    # agree with running every family's pattern.
     texts = load_attack_prompts() + [rec["text"] for rec in load("injection")] + PARAPHRASES
+    config = GeneratorConfig(seed=5, start=datetime(2026, 1, 1, tzinfo=UTC))
+    texts += [TRACE_DECODER.decode(to_json_line(e)).prompt_text()
+              for e in TrafficGenerator(config).events(500)]
     for text in texts:
         normalized = normalize(text)
         assert _families(normalized) == _families(normalized, prefilter=False), text

@@ -123,3 +123,14 @@ def test_labelled_phrases_match_as_the_plain_pattern() -> None:
 
 def test_normalize_keeps_non_ascii_folding_and_ascii_apostrophes() -> None:
     assert normalize("Don't \u201cstop\u201d \u2014 caf\u00e9") == " dont stop caf "
+
+
+@settings(derandomize=True, max_examples=500, database=None)
+@given(text=st.text(alphabet=st.sampled_from("aZ09 '\u2019\t\n.,!?-_@#\u00e9\u201c"), max_size=40)
+       | st.text(max_size=40))
+def test_normalize_equals_the_plain_substitution(text: str) -> None:
+    # The byte-table path of ASCII text is a speed-up only: the same normalised text.
+    assert normalize(text) == refusal_module.normalize_plain(text)
+    assert normalize(text.encode("ascii", "replace").decode()) == refusal_module.normalize_plain(
+        text.encode("ascii", "replace").decode()
+    )

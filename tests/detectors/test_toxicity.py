@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import detectors.toxicity as toxicity_module
 from detectors.toxicity import (
@@ -104,3 +106,15 @@ def test_directory_without_a_model_names_the_setting(tmp_path: Path) -> None:
 def test_docstring_examples_run() -> None:
     results = doctest.testmod(toxicity_module)
     assert results.attempted > 0 and results.failed == 0
+
+
+@settings(derandomize=True, max_examples=200, database=None)
+@given(texts=st.lists(st.text(alphabet=st.characters(max_codepoint=127)) | st.text(),
+                     min_size=1, max_size=5))
+def test_fast_vectoriser_gives_the_librarys_matrix(texts: list[str]) -> None:
+    # Tokens of ASCII texts come from a byte table, of others from the regex: either way the
+    # tf-idf matrix is scikit-learn's, entry for entry.
+    vectorize, _ = toxicity_module._profanity_model()
+    assert vectorize.exact
+    fast, plain = vectorize(texts), vectorize.vectorizer.transform(texts)
+    assert fast.shape == plain.shape and (fast != plain).nnz == 0
