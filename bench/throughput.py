@@ -9,15 +9,15 @@ the same temporary directory. The rate is taken from the worker's own counter
 ``seismo_events_written_total`` (polled on ``/api/health``): from the first batch written to
 the last, so group join and start-up are not in it (they are printed separately).
 
-To show what dominates, the script also measures each stage alone on the same events: a
-bare aiokafka consumer reading the topic, the worker's ingest consumer with a pipeline that
-only counts (group membership, batches, ``Record`` objects and commits: the consumer's own cost
-per event), the signal path in one process, and the ClickHouse insert through the worker's
-sink, each as CPU time per event beside the worker's own (from ``/proc``). For comparison it
-also measures a Faust agent that only takes and acknowledges (``faust_floor.py``), the path
-the ingest consumer replaced. ``--profile`` runs the worker under pyinstrument from its API
-answering to the last row written (event-loop thread only; inserts run on an executor thread
-and show as waits), see ``profiled_worker.py``.
+To show what dominates, the script also measures each stage alone on the same events: a bare
+aiokafka consumer reading the topic, the worker's ingest consumer with a pipeline that only
+counts (group membership, batches and commits: the consumer's own cost per event), the signal
+path in one process, and the ClickHouse insert through the worker's sink, each as CPU time per
+event beside the worker's own (from ``/proc``). For comparison it also measures a Faust agent
+that only takes and acknowledges (``faust_floor.py``), the path the ingest consumer replaced.
+``--profile`` runs the worker under pyinstrument from its API answering to the last row written
+(event-loop thread only; inserts run on an executor thread and show as waits), see
+``profiled_worker.py``.
 """
 
 from __future__ import annotations

@@ -46,8 +46,7 @@ STOP_GRACE_SECONDS = 10.0
 
 class Pipeline(Protocol):
     """What a topic's records go to (:class:`~streams.pipeline.IngestPipeline`): returns once
-    they are durably written, raises otherwise. The records are aiokafka's ConsumerRecords,
-    which have every field of a :class:`~streams.records.Record`."""
+    they are durably written, raises otherwise."""
 
     async def process(self, records: Sequence[Record]) -> None: ...
 
