@@ -1,14 +1,20 @@
-"""Hand the heap that closing windows freed back to the operating system (glibc only).
+"""Keep glibc's heap from holding on to what closing windows freed (glibc only).
 
 Closing a window allocates and frees hundreds of megabytes on three threads: torch's
 activations for batches of every length, ClickHouse result columns, permutation matrices.
-glibc keeps what is freed in per-thread arenas for reuse; with allocation sizes that never
-repeat exactly, the freed pieces rarely fit the next request and the heap only grows. In the
-soak this was +25 % RSS in seven minutes, of which ``malloc_trim(0)`` on the running worker
-gave back 345 MiB at once: retained free memory, not live objects. Trimming after each tick
-that closed windows keeps resident memory at what is in use.
+Left to itself glibc serves such blocks from ``mmap`` only until the first one is freed: it
+then raises its mmap threshold to that block's size (up to 32 MiB), so from then on every
+transient buffer below it comes from the heap. With sizes that never repeat exactly, the
+freed pieces rarely fit the next request and the heap only grows: +25 % RSS in the soak's
+seven minutes after warm-up, of which ``malloc_trim(0)`` on the running worker gave back
+345 MiB at once (retained free memory, not live objects).
 
-On a libc without ``malloc_trim`` (musl, macOS) these calls do nothing.
+:func:`tune_malloc` fixes the threshold where glibc starts (128 KiB), which turns the dynamic
+raise off: a large block is mapped for its request and unmapped when freed, and the heap keeps
+only small objects. It also caps the arenas, each of which keeps freed memory of its own.
+:func:`release_free_heap` returns what the heap still keeps free after a burst of closes.
+
+On a libc without ``mallopt``/``malloc_trim`` (musl, macOS) these calls do nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +24,13 @@ import ctypes.util
 from functools import cache
 from typing import Any
 
-# mallopt's parameter number for the arena count (malloc.h); each arena retains its own free
-# memory, so fewer arenas retain less.
+# mallopt's parameter numbers (malloc.h).
+M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
+
+# glibc's own initial threshold: blocks this large are few and big, so one mmap each costs
+# little next to filling them (bench/heap.py prices it).
+MMAP_THRESHOLD_BYTES = 128 * 1024
 
 
 @cache
@@ -32,10 +42,15 @@ def _libc() -> Any:
     return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
-def limit_arenas(count: int) -> bool:
-    """Cap glibc's malloc arenas; call before threads start. False where unsupported."""
+def tune_malloc(arenas: int = 2, mmap_threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix the mmap threshold and cap the arenas; call before threads start. False where
+    unsupported."""
     libc = _libc()
-    return bool(libc is not None and libc.mallopt(M_ARENA_MAX, count))
+    return bool(
+        libc is not None
+        and libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+        and libc.mallopt(M_ARENA_MAX, arenas)
+    )
 
 
 def release_free_heap() -> bool:

@@ -11,7 +11,7 @@ import faust
 
 from streams.app import build_app
 from streams.faults import with_injected_faults
-from streams.heap import limit_arenas
+from streams.heap import tune_malloc
 from streams.logs import logging_config
 from streams.settings import Settings
 from streams.store import ClickHouseStore
@@ -44,9 +44,9 @@ def prepare(settings: Settings) -> ClickHouseStore:
 
 
 def run(settings: Settings) -> None:
-    # Two arenas, not glibc's eight per core: the worker's threads (ingest, windows, embedding,
-    # store) take turns, and every arena keeps freed memory of its own (see streams.heap).
-    limit_arenas(2)
+    # Before any thread starts: large transient buffers go back to the OS when freed, and two
+    # arenas, not glibc's eight per core, keep freed memory of their own (see streams.heap).
+    tune_malloc()
     config = logging_config(settings.log_format)
     logging.config.dictConfig(config)
     store = with_injected_faults(prepare(settings))  # a no-op unless a fault test asks

@@ -33,3 +33,40 @@ def test_freed_heap_is_returned_to_the_os() -> None:
     assert released
     # About 300 MiB were allocated and 98 % of it freed: most of it must leave the process.
     assert before - after > 150, f"RSS {before:.0f} -> {after:.0f} MiB"
+
+
+# A freed 16 MiB buffer makes glibc serve every later block up to that size from the heap;
+# then a window close's worth of transient 1-5 MB buffers, with small objects that outlive
+# them allocated in between, the way the window job's threads interleave.
+TRANSIENTS = """
+import sys
+from pathlib import Path
+from streams.heap import tune_malloc
+
+def rss_mib():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+if sys.argv[1] == "tuned":
+    assert tune_malloc()
+big = b"x" * (16 << 20)
+del big
+before = rss_mib()
+kept, blocks = [], []
+for i in range(64):
+    blocks.append(b"x" * ((1 + i % 5) * 1_000_000 + i))
+    kept.append(bytes(2000) + bytes([i]))
+    if len(blocks) > 8:
+        blocks.pop(0)
+blocks.clear()
+print(before, rss_mib(), len(kept))
+"""
+
+
+def test_transient_buffers_leave_the_process_when_freed_once_malloc_is_tuned() -> None:
+    out = subprocess.run([sys.executable, "-c", TRANSIENTS, "tuned"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    before, after = float(out[0]), float(out[1])
+    # Up to 8 buffers of 1-5 MB were alive at once; none of them may stay resident.
+    assert after - before < 4, f"RSS {before:.0f} -> {after:.0f} MiB"
