@@ -7,7 +7,9 @@ writes ``SESSION_FILE``, so the profile covers consumption only, not imports and
 signal.) pyinstrument samples the stack every millisecond rather than hooking every call as
 cProfile does, so the many small calls of the per-event path are not inflated; its times are
 wall-clock, so the loop's idle time shows as ``select``. :func:`print_profile` summarises the
-session by package and by function.
+session by package and by function. With ``ingest_processes`` > 0 the decoding and scanning run
+in the worker's ingest processes, which are not profiled: the event loop's profile then shows
+the rest of the path (fetch, hand-over, insert, commit) and its waits for them.
 """
 
 from __future__ import annotations

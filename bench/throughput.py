@@ -1,13 +1,18 @@
 """Events per second of one worker on the cheap path: Kafka → signals → embedded ClickHouse.
 
-Run: ``.venv/bin/python bench/throughput.py [--events 50000] [--batch-size 5000] [--profile]``.
+Run: ``.venv/bin/python bench/throughput.py [--events 50000] [--batch-size 5000] [--profile]
+[--ingest-processes 0,2]``.
 
 A real broker (the local jar broker on a free port, state in a temporary directory) gets
-``--events`` generated events, published beforehand with aiokafka. Then one worker process
-(``python -m streams worker``, embeddings off) consumes them into an embedded ClickHouse in
-the same temporary directory. The rate is taken from the worker's own counter
-``seismo_events_written_total`` (polled on ``/api/health``): from the first batch written to
-the last, so group join and start-up are not in it (they are printed separately).
+``--events`` generated events, published beforehand with aiokafka, once per mode. Then one
+worker process per mode (``python -m streams worker``, embeddings off), one after the other,
+consumes them into an embedded ClickHouse in the same temporary directory: by default with
+``ingest_processes=0`` (everything in the event loop) and then ``1`` (batches prepared in an
+ingest process while the event loop writes the one before), so the two are compared in the same
+run. The rate is taken from the worker's own counter ``seismo_events_written_total`` (polled on
+``/api/health``): from the first batch written to the last, so group join and start-up are not
+in it (they are printed separately). CPU is the worker's and its ingest processes', from
+``/proc``.
 
 To show what dominates, the script also measures each stage alone on the same events: a bare
 aiokafka consumer reading the topic, the worker's ingest consumer with a pipeline that only
@@ -15,8 +20,8 @@ counts (group membership, batches and commits: the consumer's own cost per event
 path in one process, and the ClickHouse insert through the worker's sink, each as CPU time per
 event beside the worker's own (from ``/proc``). For comparison it also measures a Faust agent
 that only takes and acknowledges (``faust_floor.py``), the path the ingest consumer replaced.
-``--profile`` runs the worker under pyinstrument from its API answering to the last row written
-(event-loop thread only; inserts run on an executor thread and show as waits), see
+``--profile`` runs the last mode's worker under pyinstrument from its API answering to the last
+row written (event-loop thread only; inserts run on an executor thread and show as waits), see
 ``profiled_worker.py``.
 """
 
@@ -44,19 +49,15 @@ from pathlib import Path
 from common import ROOT, Row, encoded_events, load_average, print_machine, print_table
 from profiled_worker import TOGGLE, print_profile
 
-from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS
 from streams.app import MAX_RECORD_BYTES
-from streams.decode import trace_decoder
 from streams.exceptions import KafkaUnavailable
 from streams.ingest_consumer import IngestConsumer, consumer_options
 from streams.kafka_local import LocalKafka
 from streams.metrics import Metrics
-from streams.pricing import PriceTable
+from streams.prepare import PrepareConfig, Preparer
 from streams.records import Record
-from streams.rows import trace_rows
 from streams.settings import Settings
-from streams.signals import SignalScanner
 from streams.sink import ClickHouseSink
 from streams.store import ClickHouseStore
 from streams.topics import ensure_topics, quiet
@@ -106,6 +107,19 @@ def _stat_cpu(stat: str) -> float:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far, all threads (from /proc)."""
     return _stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+
+
+def children_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of each live child of ``pid`` (the worker's ingest processes)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(stat.parent.name)] = _stat_cpu(text)
+    return found
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
@@ -175,6 +189,8 @@ class WorkerRun:
     batch_size: int
     batch_seconds: float
     profile: Path | None = None
+    ingest_processes: int = 1
+    close_check_seconds: float | None = None  # None: the worker's default
     name: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     web_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -185,7 +201,7 @@ class WorkerRun:
 
     @property
     def log_path(self) -> Path:
-        return self.root / "worker.log"
+        return self.root / f"worker-{self.name}.log"
 
     def env(self) -> dict[str, str]:
         # only these settings: none inherited from the shell (SEISMO_*, a SEISMO_CONFIG file)
@@ -200,14 +216,17 @@ class WorkerRun:
             "SEISMO_ALERTS_TOPIC": f"bench{self.name}.seismo.alerts",
             "SEISMO_CONSUMER_GROUP": f"seismo-bench-{self.name}",
             "SEISMO_TOPIC_PARTITIONS": str(PARTITIONS),
-            "SEISMO_CLICKHOUSE_URL": f"chdb://{self.root / 'chdb'}",
-            "SEISMO_DATA_DIR": str(self.root / "data"),
+            "SEISMO_CLICKHOUSE_URL": f"chdb://{self.root / ('chdb-' + self.name)}",
+            "SEISMO_DATA_DIR": str(self.root / f"data-{self.name}"),
             "SEISMO_WEB_PORT": str(self.web_port),
             "SEISMO_LOG_FORMAT": "json",
             "SEISMO_EMBEDDING_ENABLED": "false",
             "SEISMO_BATCH_SIZE": str(self.batch_size),
             "SEISMO_BATCH_SECONDS": str(self.batch_seconds),
+            "SEISMO_INGEST_PROCESSES": str(self.ingest_processes),
         })
+        if self.close_check_seconds is not None:
+            env["SEISMO_CLOSE_CHECK_SECONDS"] = str(self.close_check_seconds)
         return env
 
     def start(self, timeout: float = 120.0) -> float:
@@ -269,9 +288,11 @@ class Consumption:
     first_seen: float  # seconds from the API answering to the first written batch
     events: int  # events written after the first batch
     seconds: float
-    cpu_seconds: float  # the worker's CPU over the same interval
+    cpu_seconds: float  # the worker's CPU over the same interval, its ingest processes' included
+    child_cpu_seconds: float  # the ingest processes' part of it
     broker_cpu_seconds: float
     batches: int
+    windows_closed: int  # windows closed meanwhile (their queries are worker CPU too)
     threads: dict[str, float]  # the worker's CPU seconds per thread name over the interval
 
 
@@ -281,28 +302,37 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
     assert worker.process is not None
     pid = worker.process.pid
     started = time.monotonic()
-    first: tuple[float, float, float, float, float] | None = None
+    first: tuple[float, float, float, float, float, float] | None = None
     threads_before: dict[str, float] = {}
+    children_before: dict[int, float] = {}
     while time.monotonic() - started < timeout:
         counters = worker.counters() or {}
         written = counters.get("seismo_events_written_total", 0)
         now = time.monotonic()
         if written and first is None:
             broker = cpu_seconds(broker_pid) if broker_pid else 0.0
-            first = (now, written, cpu_seconds(pid), broker, counters["seismo_batches_total"])
+            first = (now, written, cpu_seconds(pid), broker, counters["seismo_batches_total"],
+                     counters.get("seismo_windows_closed_total", 0))
             threads_before = thread_cpu(pid)
+            children_before = children_cpu(pid)
         if written >= expected:
             assert first is not None
             broker = cpu_seconds(broker_pid) if broker_pid else 0.0
             threads = {name: seconds - threads_before.get(name, 0.0)
                        for name, seconds in thread_cpu(pid).items()}
+            # A child that started meanwhile (a replacement) counts from zero.
+            child = sum(seconds - children_before.get(child, 0.0)
+                        for child, seconds in children_cpu(pid).items())
+            threads["ingest processes (children of the worker)"] = child
             return Consumption(
                 first_seen=first[0] - started,
                 events=int(written - first[1]),
                 seconds=now - first[0],
-                cpu_seconds=cpu_seconds(pid) - first[2],
+                cpu_seconds=cpu_seconds(pid) - first[2] + child,
+                child_cpu_seconds=child,
                 broker_cpu_seconds=broker - first[3],
                 batches=int(counters["seismo_batches_total"] - first[4]),
+                windows_closed=int(counters.get("seismo_windows_closed_total", 0) - first[5]),
                 threads={name: seconds for name, seconds in threads.items() if seconds > 0},
             )
         if worker.process.poll() is not None:
@@ -313,18 +343,16 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
 
 # -- stages alone ----------------------------------------------------------------------------
 def signal_stage(records: list[tuple[bytes, bytes]], batch_size: int) -> tuple[float, list]:
-    """CPU seconds of decode + trace_rows over the records in worker-sized batches; the rows."""
-    settings = Settings()
-    decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
-    scanner = SignalScanner(Redactor(settings.redaction_policy), "")
-    prices = PriceTable(settings.prices)
+    """CPU seconds of decode + trace_rows (what an ingest process does) over the records in
+    worker-sized batches; the rows."""
+    prepare = Preparer(PrepareConfig.from_settings(Settings()))
     now = datetime.now(UTC)
-    trace_rows([decode(v, now) for _, v in records[:100]], now, prices, scanner)  # warm-up
+    values = [value for _, value in records]
+    prepare("trace", values[:100], now)  # warm-up
     rows: list = []
     started = time.process_time()
-    for i in range(0, len(records), batch_size):
-        events = [decode(value, now) for _, value in records[i : i + batch_size]]
-        rows += trace_rows(events, now, prices, scanner)
+    for i in range(0, len(values), batch_size):
+        rows += prepare("trace", values[i : i + batch_size], now).rows
     return time.process_time() - started, rows
 
 
@@ -358,7 +386,12 @@ class _CountingPipeline:
         self.first: tuple[float, float, int] | None = None  # wall, CPU, records in the batch
         self.done = asyncio.Event()
 
-    async def process(self, records: Sequence[Record]) -> None:
+    def prepare(self, records: Sequence[Record]) -> asyncio.Future[None]:
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def write(self, records: Sequence[Record], prepared: None) -> None:
         if self.first is None:
             self.first = (time.monotonic(), time.process_time(), len(records))
         self.events += len(records)
@@ -411,10 +444,11 @@ def faust_floor(bootstrap: str, topic: str, expected: int, batch_size: int,
     return figure["events"] / figure["seconds"], figure["cpu_seconds"] / figure["events"] * 1e6
 
 
-def print_threads(run: Consumption) -> None:
-    """The worker's CPU by thread: event loop, Faust's consumer thread, ClickHouse, executors."""
+def print_threads(run: Consumption, title: str) -> None:
+    """The worker's CPU by thread: event loop, Faust's consumer thread, ClickHouse, executors,
+    and its ingest processes."""
     total = sum(run.threads.values()) or 1.0
-    print("\nworker CPU by thread over the same interval (us per event, share):")
+    print(f"\n{title}: worker CPU by thread over the same interval (us per event, share):")
     for name, seconds in sorted(run.threads.items(), key=lambda kv: -kv[1])[:8]:
         print(f"  {seconds / run.events * 1e6:8.0f} us  {seconds / total:6.1%}  {name}")
 
@@ -464,7 +498,7 @@ def stage_rows(stages: Stages, run: Consumption) -> list[Row]:
         Row("  replaced: Faust agent, noack_take + ack only", stages.faust_rate, "events/s",
             f"{stages.faust_cpu * 1e6:.0f} us CPU/event = "
             f"{stages.faust_cpu / stages.ingest_cpu:.1f} x the ingest consumer's"),
-        Row("stage: decode + trace_rows, in process", 1 / stages.signal_cpu, "events/s",
+        Row("stage: decode + trace_rows (Preparer), in process", 1 / stages.signal_cpu, "events/s",
             "per CPU second; " + share(stages.signal_cpu)),
         Row("stage: ClickHouse insert via ClickHouseSink", 1 / stages.insert_cpu, "events/s",
             "per CPU second; " + share(stages.insert_cpu)),
@@ -473,22 +507,54 @@ def stage_rows(stages: Stages, run: Consumption) -> list[Row]:
     ]
 
 
-def consume_rows(run: Consumption, startup: float, publish_rate: float) -> list[Row]:
+def consume_rows(run: Consumption, startup: float, processes: int) -> list[Row]:
     rate = run.events / run.seconds
     return [
-        Row("worker: events written per second", rate, "events/s",
-            f"{rate / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s target; "
-            f"{run.events} events after the first batch, {run.batches} batches"),
+        Row(f"worker, ingest_processes={processes}: events written per second", rate,
+            "events/s", f"{rate / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s target; "
+            f"{run.events} events after the first batch, {run.batches} batches, "
+            f"{run.windows_closed} windows closed meanwhile"),
         Row("  worker CPU while consuming", run.cpu_seconds / run.seconds * 100, "% core",
-            f"{run.cpu_seconds / run.events * 1e6:.0f} us CPU per event, all threads"),
+            f"{run.cpu_seconds / run.events * 1e6:.0f} us CPU per event, all threads and "
+            f"ingest processes ({run.child_cpu_seconds / run.events * 1e6:.0f} us theirs)"),
         Row("  broker CPU meanwhile", run.broker_cpu_seconds / run.seconds * 100, "% core",
             "the JVM shares the same cores"),
         Row("  start-up: process to API answering", startup, "s"),
         Row("  API answering to first batch written", run.first_seen, "s",
             "group join, fetch, first batch"),
-        Row("publish with aiokafka (before the worker)", publish_rate, "events/s",
-            "acks=all, linger 20 ms"),
     ]
+
+
+def comparison_rows(runs: dict[int, Consumption]) -> list[Row]:
+    """Each mode's rate and CPU per event against the first mode's, from the same run."""
+    (base_mode, base), *others = runs.items()
+    base_rate = base.events / base.seconds
+    rows = []
+    base_cpu = base.cpu_seconds / base.events
+    for mode, run in others:
+        rate, cpu = run.events / run.seconds, run.cpu_seconds / run.events
+        rows.append(Row(f"ingest_processes={mode} / ingest_processes={base_mode}",
+                        rate / base_rate, "x events/s",
+                        f"CPU per event {cpu * 1e6:.0f} vs {base_cpu * 1e6:.0f} us "
+                        f"({cpu / base_cpu:.2f} x)"))
+    return rows
+
+
+def run_mode(worker: WorkerRun, expected: int, broker_pid: int | None,
+             timeout: float) -> tuple[Consumption, float, str]:
+    """Start the worker, watch it write ``expected`` events, stop it; also the start-up
+    seconds and the load average when the last row was written."""
+    print(f"starting the worker with ingest_processes={worker.ingest_processes} …", flush=True)
+    try:
+        startup = worker.start()
+        worker.toggle_profile()
+        run = watch(worker, expected, broker_pid, timeout)
+        load = load_average()
+        worker.toggle_profile()
+        worker.wait_for_profile()
+    finally:
+        worker.stop()
+    return run, startup, load
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -503,11 +569,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-out", type=Path,
                         help="keep the worker's pyinstrument session here")
     parser.add_argument("--no-stages", action="store_true", help="skip the per-stage timings")
+    parser.add_argument("--ingest-processes", default="0,2",
+                        help="the modes to run one after the other (SEISMO_INGEST_PROCESSES)")
+    parser.add_argument("--defer-windows", action="store_true",
+                        help="close no window while consuming (SEISMO_CLOSE_CHECK_SECONDS=3600): "
+                        "a busy event loop delays the window timer, so without this the modes "
+                        "close different numbers of windows in the interval measured")
     args = parser.parse_args(argv)
+    modes = [int(m) for m in args.ingest_processes.split(",")]
 
     print_machine(f"worker throughput: {args.events} events, {PARTITIONS} partitions, one worker,"
-                  f" batch_size {args.batch_size}, embeddings off"
-                  + (", under pyinstrument" if args.profile else ""))
+                  f" batch_size {args.batch_size}, embeddings off, ingest_processes "
+                  f"{' then '.join(map(str, modes))}"
+                  + (", the last under pyinstrument" if args.profile else ""))
     # Event times end now, so the window clock sees live traffic (windows of the last minutes).
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=args.events / 50.0)
     records = encoded_events(args.events, start=start)
@@ -520,34 +594,47 @@ def main(argv: list[str] | None = None) -> None:
             profile = (args.profile_out or root / "worker.pyisession").resolve()
         if profile is not None:
             profile.unlink(missing_ok=True)  # its appearance says the worker wrote it
-        worker = WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds, profile)
+        # Each mode has a worker of its own: its topic (the same events), group and store.
+        workers = {mode: WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds,
+                                   profile if mode == modes[-1] else None, mode,
+                                   3600.0 if args.defer_windows else None)
+                   for mode in modes}
+        runs: dict[int, tuple[Consumption, float, str]] = {}
+        load_before = load_average()
         try:
-            asyncio.run(ensure_topics(bootstrap, {worker.traces_topic: PARTITIONS}))
+            asyncio.run(ensure_topics(bootstrap, {w.traces_topic: PARTITIONS
+                                                  for w in workers.values()}))
             t = time.perf_counter()
             with quiet("aiokafka"):
-                asyncio.run(_publish(bootstrap, worker.traces_topic, records))
-            publish_rate = len(records) / (time.perf_counter() - t)
-            print(f"published {len(records)} events at {publish_rate:,.0f}/s; starting the "
-                  "worker …", flush=True)
-            startup = worker.start()
-            worker.toggle_profile()
-            run = watch(worker, len(records), broker.pid(), args.timeout)
-            load_during = load_average()
-            worker.toggle_profile()
-            worker.wait_for_profile()
-            worker.stop()
+                for worker in workers.values():
+                    asyncio.run(_publish(bootstrap, worker.traces_topic, records))
+            publish_rate = len(records) * len(workers) / (time.perf_counter() - t)
+            print(f"published {len(records)} events per mode at {publish_rate:,.0f}/s",
+                  flush=True)
+            for mode, worker in workers.items():
+                runs[mode] = run_mode(worker, len(records), broker.pid(), args.timeout)
             stages = None
             if not args.no_stages:
                 print("measuring each stage alone …", flush=True)
-                stages = measure_stages(bootstrap, worker.traces_topic, records, root, args)
+                stages = measure_stages(bootstrap, workers[modes[0]].traces_topic, records,
+                                        root, args)
         finally:
-            worker.stop()
+            for worker in workers.values():
+                worker.stop()
             broker.down()
-        rows = consume_rows(run, startup, publish_rate)
-        print_table(rows + (stage_rows(stages, run) if stages else []))
-        print(f"load average {load_during} when the last row was written, "
-              f"{load_average()} at the end")
-        print_threads(run)
+        rows = [row for mode, (run, startup, _) in runs.items()
+                for row in consume_rows(run, startup, mode)]
+        rows += comparison_rows({mode: run for mode, (run, _, _) in runs.items()})
+        rows.append(Row("publish with aiokafka (before the workers)", publish_rate, "events/s",
+                        "acks=all, linger 20 ms"))
+        first_run = runs[modes[0]][0]
+        print_table(rows + (stage_rows(stages, first_run) if stages else []))
+        print(f"load average {load_before} before the first worker, "
+              + ", ".join(f"{load} when ingest_processes={mode} wrote its last row"
+                          for mode, (_, _, load) in runs.items())
+              + f", {load_average()} at the end")
+        for mode, (run, _, _) in runs.items():
+            print_threads(run, f"ingest_processes={mode}")
         if profile is not None:
             print_profile(profile, args.top)
 

@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates, stream_key
-from streams.alerting import WindowOutcome as AlertInput
+from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates, WindowOutcome, stream_key
 from streams.store import ClickHouseStore
-from streams.window_job import WindowOutcome
+from streams.window_job import ClosedWindow
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +33,8 @@ class AlertRouter:
         _, rows = self.store.query("SELECT stream, states FROM alert_states FINAL")
         self._states = {stream: json.loads(states) for stream, states in rows}
 
-    async def on_outcome(self, outcome: WindowOutcome) -> None:
-        alert_input = AlertInput(
+    async def on_outcome(self, outcome: ClosedWindow) -> None:
+        alert_input = WindowOutcome(
             outcome.key.app, outcome.key.model, outcome.key.prompt_version,
             outcome.window_start, outcome.window_end, outcome.metrics, outcome.results,
         )

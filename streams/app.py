@@ -24,18 +24,16 @@ from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
 from streams.alert_router import AlertRouter
 from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_rules, retry_policy
 from streams.dead_letters import DeadLetters
-from streams.decode import Rejected, feedback_decoder, trace_decoder
 from streams.embedding import TextEmbedder
 from streams.ingest_consumer import IngestConsumer, consumer_options
 from streams.lag import ConsumerLag
 from streams.metrics import Metrics
 from streams.pipeline import IngestPipeline
-from streams.pricing import PriceTable
+from streams.prepare import PrepareConfig, Preparer
+from streams.prepare_pool import PreparePool
 from streams.references import ReferenceResolver
-from streams.rows import feedback_row, trace_rows
 from streams.settings import Settings
 from streams.signal_tests import SignalTests, SignalTestSettings
-from streams.signals import SignalScanner
 from streams.sink import ClickHouseSink
 from streams.store import ClickHouseStore
 from streams.window_job import DriftSettings, WindowJob
@@ -63,10 +61,6 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(context or ssl.create_default_context())
 
 
-def event_rows(scanner: SignalScanner, prices: PriceTable, source: str) -> Any:
-    return lambda events, now: trace_rows(events, now, prices, scanner, source)
-
-
 def dlq_scrubber(redactor: Redactor) -> Any:
     """The redaction policy over a rejected record's bytes (invalid UTF-8 kept as it was)."""
     if redactor.policy == "raw":
@@ -77,25 +71,6 @@ def dlq_scrubber(redactor: Redactor) -> Any:
         return redactor(text).encode("utf-8", "surrogateescape")
 
     return scrub
-
-
-def otlp_decoder(settings: Settings, metrics: Metrics) -> Any:
-    """OTLP export requests to lists of trace events; spans that are not model calls counted."""
-    from streams.otlp import decode_otlp
-
-    skew = timedelta(seconds=settings.max_future_skew_seconds)
-
-    def decode(raw: bytes | None, now: datetime) -> Any:
-        result = decode_otlp(raw, settings.otlp_encoding, max_bytes=settings.max_otlp_bytes,
-                             now=now, max_future_skew=skew)
-        if isinstance(result, Rejected):
-            return result
-        metrics.inc("seismo_otlp_spans_skipped_total", result.skipped_spans)
-        for rejected in result.rejected_spans:
-            metrics.inc("seismo_otlp_spans_rejected_total", reason=rejected.reason)
-        return result.events
-
-    return decode
 
 
 def build_window_service(
@@ -185,20 +160,23 @@ def build_app(
         return await dlq.send(key=key, value=value, headers=headers)
 
     redactor = Redactor(settings.redaction_policy, settings.redaction_salt)
-    scanner = SignalScanner(redactor, settings.toxicity_model_dir)
     dead_letters = DeadLetters(send_dead_letter, scrub=dlq_scrubber(redactor))
-    prices = PriceTable(settings.prices)
+    # Trace and OTLP batches are prepared in ingest processes (unless there are none), feedback
+    # (small, no scanners) in the event loop.
+    config = PrepareConfig.from_settings(settings)
+    in_loop = Preparer(config)
+    processes = (PreparePool(config, settings.ingest_processes, metrics)
+                 if settings.ingest_processes else None)
+    events_prepare = processes.for_source if processes is not None else in_loop.in_loop
     trace_pipeline = IngestPipeline(
-        decode=trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds),
-        to_rows=event_rows(scanner, prices, "trace"),
+        prepare=events_prepare("trace"),
         sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
         dead_letters=dead_letters,
         metrics=metrics,
         on_written=windows.observe,
     )
     feedback_pipeline = IngestPipeline(
-        decode=feedback_decoder(settings.max_event_bytes, settings.max_future_skew_seconds),
-        to_rows=lambda events, now: [feedback_row(e, now) for e in events],
+        prepare=in_loop.in_loop("feedback"),
         sink=ClickHouseSink(store, FEEDBACK, FEEDBACK_COLUMNS),
         dead_letters=dead_letters,
         metrics=metrics,
@@ -206,8 +184,7 @@ def build_app(
     pipelines = {settings.traces_topic: trace_pipeline, settings.feedback_topic: feedback_pipeline}
     if settings.otlp_topic:
         pipelines[settings.otlp_topic] = IngestPipeline(
-            decode=otlp_decoder(settings, metrics),
-            to_rows=event_rows(scanner, prices, "otlp"),
+            prepare=events_prepare("otlp"),
             sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
             dead_letters=dead_letters,
             metrics=metrics,
@@ -215,7 +192,7 @@ def build_app(
         )
     ingest = IngestConsumer(
         pipelines, consumer_options(settings, MAX_RECORD_BYTES), metrics,
-        settings.batch_size, settings.batch_seconds,
+        settings.batch_size, settings.batch_seconds, processes=processes,
     )
 
     # Started once the app runs (its producer carries the DLQ), stopped before the producer:

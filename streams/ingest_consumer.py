@@ -12,13 +12,23 @@ worker's CPU per event on the cheap path. The ingest path needs none of it: batc
 offsets out. (Faust keeps the web API, the window timer and alert delivery, in a consumer
 group of its own: see :func:`streams.app.build_app`.)
 
-Rebalances: a partition is revoked only once the batch in flight is written and committed
-(the listener waits for the same lock the loop holds around process + commit), so the worker
-taking it over starts where this one stopped instead of replaying the batch. A commit that
-fails anyway (the group moved on: the member was too slow or lost its session) is logged and
-counted, not fatal: those records are replayed by their next owner and storage drops the
-doubles. A batch whose processing raises is replayed too, from its first offset, after a
-pause: the loop never moves past records it did not write.
+Pipelining: each batch is submitted for preparation (decode, scanners, rows; in an ingest
+process when ``ingest_processes`` > 0, see :mod:`streams.prepare_pool`) as soon as it is
+fetched, and the next batch is fetched while the current one is written. So an ingest process
+prepares batch N+1 while the event loop inserts batch N, publishes its dead letters and commits
+it. At most one batch is taken ahead of the one being written: the next fetch starts only once
+the batch before is committed, so memory stays bounded and a sink that refuses writes stops
+intake after one batch more (backpressure). Commits stay in order: batch N+1 is written only
+after batch N is committed.
+
+Rebalances: a partition is revoked only once every batch taken from the consumer is written
+and committed (the listener waits until none is in flight; aiokafka hands out no new records
+while a rebalance is under way), so the worker taking it over starts where this one stopped
+instead of replaying. A commit that fails anyway (the group moved on: the member was too slow
+or lost its session) is logged and counted, not fatal: those records are replayed by their next
+owner and storage drops the doubles. A batch whose preparation or writing raises (an ingest
+process that died included) is replayed, from its first offset, after a pause, and so is the
+batch taken after it: the loop never moves past records it did not write.
 """
 
 from __future__ import annotations
@@ -26,7 +36,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -45,10 +56,24 @@ STOP_GRACE_SECONDS = 10.0
 
 
 class Pipeline(Protocol):
-    """What a topic's records go to (:class:`~streams.pipeline.IngestPipeline`): returns once
-    they are durably written, raises otherwise."""
+    """What a topic's records go to (:class:`~streams.pipeline.IngestPipeline`)."""
 
-    async def process(self, records: Sequence[Record]) -> None: ...
+    def prepare(self, records: Sequence[Record]) -> Awaitable[Any]:
+        """Start preparing a batch (it may go on while the one before is written)."""
+        ...
+
+    async def write(self, records: Sequence[Record], prepared: Any) -> None:
+        """Returns once the batch is durably written, raises otherwise."""
+        ...
+
+
+class Processes(Protocol):
+    """The ingest processes the pipelines prepare batches in
+    (:class:`~streams.prepare_pool.PreparePool`): started and closed with the consumer."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 def consumer_options(settings: Settings, max_record_bytes: int) -> dict[str, Any]:
@@ -70,18 +95,61 @@ def consumer_options(settings: Settings, max_record_bytes: int) -> dict[str, Any
     }
 
 
-class _WaitForBatchInFlight(ConsumerRebalanceListener):
-    """Revocation waits until the batch in flight is written and its offsets committed."""
+class _InFlight:
+    """Batches taken from the consumer and not yet committed (nor dropped for replay)."""
 
-    def __init__(self, in_flight: asyncio.Lock) -> None:
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def taken(self) -> None:
+        self._count += 1
+        self._idle.clear()
+
+    def settled(self) -> None:
+        self._count -= 1
+        if self._count == 0:
+            self._idle.set()
+
+    def clear(self) -> None:
+        self._count = 0
+        self._idle.set()
+
+    async def idle(self) -> None:
+        await self._idle.wait()
+
+
+class _WaitForBatchesInFlight(ConsumerRebalanceListener):
+    """Revocation waits until every batch taken is written and its offsets committed."""
+
+    def __init__(self, in_flight: _InFlight) -> None:
         self._in_flight = in_flight
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self._in_flight:
-            log.info("ingest: %d partitions revoked", len(revoked))
+        await self._in_flight.idle()
+        log.info("ingest: %d partitions revoked", len(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("ingest: assigned %s", sorted((tp.topic, tp.partition) for tp in assigned))
+
+
+@dataclass
+class _Batch:
+    """One ``getmany`` result, its records by topic and their preparation under way."""
+
+    by_partition: dict[TopicPartition, list[Any]]
+    by_topic: dict[str, list[Any]]
+    prepared: dict[str, Awaitable[Any]]
+
+    def drop(self) -> None:
+        """Give up the preparation (the batch is replayed): nothing left pending or unread."""
+        for prepared in self.prepared.values():
+            if isinstance(prepared, asyncio.Future):
+                if not prepared.done():
+                    prepared.cancel()
+                elif not prepared.cancelled():
+                    prepared.exception()  # read: no "exception never retrieved" warning
 
 
 class IngestConsumer:
@@ -89,12 +157,15 @@ class IngestConsumer:
 
     ``pipelines`` maps each source topic to its pipeline; ``options`` are the
     ``AIOKafkaConsumer`` arguments (see :func:`consumer_options`); ``retry_seconds`` is the
-    pause before a batch whose processing failed is taken again.
+    pause before a batch whose processing failed is taken again; ``processes``, when given,
+    are the ingest processes the pipelines prepare in, started by :meth:`run` and closed when
+    it returns.
     """
 
     def __init__(
         self, pipelines: Mapping[str, Pipeline], options: Mapping[str, Any],
         metrics: Metrics, batch_size: int, batch_seconds: float, retry_seconds: float = 1.0,
+        processes: Processes | None = None,
     ) -> None:
         self.pipelines = dict(pipelines)
         self.options = dict(options)
@@ -102,7 +173,8 @@ class IngestConsumer:
         self.batch_size = batch_size
         self.timeout_ms = int(batch_seconds * 1000)
         self.retry_seconds = retry_seconds
-        self._in_flight = asyncio.Lock()
+        self.processes = processes
+        self._in_flight = _InFlight()
         self._stopping = False
         self._task: asyncio.Task | None = None
 
@@ -110,37 +182,78 @@ class IngestConsumer:
         """Consume until :meth:`stop`. A consumer that fails (it cannot start, or an error no
         batch handles) is replaced by a new one, which resumes from the committed offsets."""
         self._task = asyncio.current_task()
-        while not self._stopping:
-            try:
-                await self._consume()
-            except Exception:
-                log.exception("ingest: the consumer failed; a new one starts in %.1fs",
-                              self.retry_seconds)
-                self.metrics.inc("seismo_ingest_failures_total", stage="consumer")
-                await asyncio.sleep(self.retry_seconds)
+        if self.processes is not None:
+            await self.processes.start()
+        try:
+            while not self._stopping:
+                try:
+                    await self._consume()
+                except Exception:
+                    log.exception("ingest: the consumer failed; a new one starts in %.1fs",
+                                  self.retry_seconds)
+                    self.metrics.inc("seismo_ingest_failures_total", stage="consumer")
+                    await asyncio.sleep(self.retry_seconds)
+        finally:
+            if self.processes is not None:
+                await self.processes.close()
 
     async def _consume(self) -> None:
         """One consumer's life: join the group, take batches, leave the group on the way out."""
         consumer = AIOKafkaConsumer(**self.options)
-        consumer.subscribe(list(self.pipelines), listener=_WaitForBatchInFlight(self._in_flight))
+        consumer.subscribe(list(self.pipelines), listener=_WaitForBatchesInFlight(self._in_flight))
+        fetch: asyncio.Task[_Batch | None] | None = None
         try:
             await consumer.start()
             while not self._stopping:
-                try:
-                    batch = await consumer.getmany(
-                        timeout_ms=self.timeout_ms, max_records=self.batch_size
-                    )
-                except KafkaError as exc:  # aiokafka retries connections itself; log and go on
-                    log.warning("ingest: fetching failed, retrying: %s", exc)
-                    self.metrics.inc("seismo_ingest_failures_total", stage="fetch")
-                    await asyncio.sleep(self.retry_seconds)
+                batch = await (fetch or self._take(consumer))
+                fetch = None
+                if batch is None:
                     continue
-                if batch:
-                    # Taken before any await: a revocation cannot slip in between.
-                    async with self._in_flight:
-                        await self._write_and_commit(consumer, batch)
+                # The next batch is fetched, and its preparation started, while this one is
+                # written: the one batch taken ahead.
+                fetch = asyncio.ensure_future(self._take(consumer))
+                if not await self._write_and_commit(consumer, batch):
+                    # Replayed from its first record, and the batch taken after it with it.
+                    # Settled before that fetch is awaited: a revocation under way holds the
+                    # fetch back until no batch is in flight. (Seeking a partition revoked
+                    # meanwhile does nothing: its next owner starts from the committed offset.)
+                    self._in_flight.settled()
+                    later, fetch = await fetch, None
+                    if later is not None:
+                        self._in_flight.settled()
+                    self._rewind(consumer, batch, *([later] if later else []))
+                    await asyncio.sleep(self.retry_seconds)
         finally:
+            if fetch is not None:  # stopping: what was taken ahead is replayed by whoever's next
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    if later := await fetch:
+                        later.drop()
+            self._in_flight.clear()
             await consumer.stop()
+
+    async def _take(self, consumer: AIOKafkaConsumer) -> _Batch | None:
+        """The next batch, its preparation started; None when nothing came in time."""
+        try:
+            records = await consumer.getmany(timeout_ms=self.timeout_ms,
+                                             max_records=self.batch_size)
+        except KafkaError as exc:  # aiokafka retries connections itself; log and go on
+            log.warning("ingest: fetching failed, retrying: %s", exc)
+            self.metrics.inc("seismo_ingest_failures_total", stage="fetch")
+            await asyncio.sleep(self.retry_seconds)
+            return None
+        if not records:
+            return None
+        # Counted before any await: a revocation cannot slip in between.
+        self._in_flight.taken()
+        # aiokafka's ConsumerRecord has every field of a Record (headers as (str, bytes)
+        # pairs), so the pipelines take the records as they come: no copy per record.
+        by_topic: dict[str, list[Any]] = {}
+        for tp, messages in records.items():
+            by_topic.setdefault(tp.topic, []).extend(messages)
+        prepared = {topic: self.pipelines[topic].prepare(batch)
+                    for topic, batch in by_topic.items()}
+        return _Batch(records, by_topic, prepared)
 
     async def stop(self) -> None:
         """Finish the batch in flight (or cancel it after a grace period), then stop."""
@@ -155,28 +268,18 @@ class IngestConsumer:
             task.cancel()
             await asyncio.wait({task})
 
-    async def _write_and_commit(
-        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Any]]
-    ) -> None:
-        # aiokafka's ConsumerRecord has every field of a Record (headers as (str, bytes)
-        # pairs), so the pipelines take the records as they come: no copy per record.
-        by_topic: dict[str, list[Any]] = {}
-        for tp, messages in batch.items():
-            by_topic.setdefault(tp.topic, []).extend(messages)
+    async def _write_and_commit(self, consumer: AIOKafkaConsumer, batch: _Batch) -> bool:
+        """Write every topic's records, then commit; False when the batch must be replayed."""
         try:
-            for topic, records in by_topic.items():
-                await self.pipelines[topic].process(records)
+            for topic, records in batch.by_topic.items():
+                prepared = await batch.prepared[topic]
+                await self.pipelines[topic].write(records, prepared)
         except Exception:
             log.exception("ingest: a batch of %d records failed; replaying it in %.1fs",
-                          sum(map(len, by_topic.values())), self.retry_seconds)
+                          sum(map(len, batch.by_topic.values())), self.retry_seconds)
             self.metrics.inc("seismo_ingest_failures_total", stage="process")
-            for tp, messages in batch.items():
-                # Not ours any more: its next owner starts from the committed offset anyway.
-                with contextlib.suppress(KafkaError):
-                    consumer.seek(tp, messages[0].offset)
-            await asyncio.sleep(self.retry_seconds)
-            return
-        offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
+            return False
+        offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.by_partition.items()}
         try:
             await consumer.commit(offsets)
         except KafkaError as exc:
@@ -185,3 +288,18 @@ class IngestConsumer:
             log.warning("ingest: commit of %d partitions failed, the records will be replayed:"
                         " %s", len(offsets), exc)
             self.metrics.inc("seismo_commit_failures_total")
+        self._in_flight.settled()
+        return True
+
+    @staticmethod
+    def _rewind(consumer: AIOKafkaConsumer, *batches: _Batch) -> None:
+        """Seek back to the first record of ``batches`` on each partition; drop them."""
+        first: dict[TopicPartition, int] = {}
+        for batch in batches:
+            for tp, messages in batch.by_partition.items():
+                first[tp] = min(first.get(tp, messages[0].offset), messages[0].offset)
+            batch.drop()
+        for tp, offset in first.items():
+            # Not ours any more: its next owner starts from the committed offset anyway.
+            with contextlib.suppress(KafkaError):
+                consumer.seek(tp, offset)

@@ -1,22 +1,25 @@
-"""One batch of Kafka records: decode, route bad ones to the DLQ, write good ones, durably.
+"""One batch of Kafka records: prepared (decoded, scanned, rows built), then written durably.
 
-The caller acknowledges the batch's offsets only after :meth:`IngestPipeline.process`
-returns, which happens only once the DLQ has confirmed its records and ClickHouse has taken
-the rows: at-least-once delivery, made exactly-once in storage by the event_id key.
+The two halves are separate so that they can overlap: :meth:`IngestPipeline.prepare` starts
+preparing a batch as soon as it is fetched (in an ingest process, :mod:`streams.prepare_pool`,
+or lazily in the event loop), and :meth:`IngestPipeline.write` publishes its rejected records
+to the DLQ, writes its rows and returns only once the DLQ has confirmed them and ClickHouse has
+taken the rows. The caller acknowledges the batch's offsets only after that: at-least-once
+delivery, made exactly-once in storage by the event_id key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from streams.dead_letters import DeadLetters
-from streams.decode import Rejected
 from streams.exceptions import SinkUnavailable
 from streams.metrics import Metrics
+from streams.prepare import Prepared, PrepareFn
 from streams.records import Record
 from streams.sink import ClickHouseSink
 
@@ -24,44 +27,51 @@ log = logging.getLogger(__name__)
 
 
 class IngestPipeline:
-    """Decode → (DLQ | row) → sink, for one source topic."""
+    """Prepare → (DLQ | row) → sink, for one source topic.
+
+    ``prepare`` turns the batch's values into a :class:`~streams.prepare.Prepared` (see
+    :meth:`~streams.prepare.Preparer.in_loop` and
+    :meth:`~streams.prepare_pool.PreparePool.for_source`); ``on_written`` gets the rows once
+    they are stored (the window clock's input).
+    """
 
     def __init__(
         self,
-        decode: Callable[[bytes | None, datetime], Any],
-        to_rows: Callable[[list[Any], datetime], list[tuple[Any, ...]]],
+        prepare: PrepareFn,
         sink: ClickHouseSink,
         dead_letters: DeadLetters,
         metrics: Metrics,
-        on_written: Callable[[list[Any]], None] | None = None,
+        on_written: Callable[[list[tuple[Any, ...]]], None] | None = None,
     ) -> None:
-        self.decode = decode
-        self.to_rows = to_rows
+        self._prepare = prepare
         self.sink = sink
         self.dead_letters = dead_letters
         self.metrics = metrics
         self.on_written = on_written
 
-    async def process(self, records: Sequence[Record]) -> None:
-        now = datetime.now(UTC)
+    def prepare(self, records: Sequence[Record]) -> Awaitable[Prepared]:
+        """Start preparing ``records``; await the result in :meth:`write`."""
+        return self._prepare([r.value for r in records], datetime.now(UTC))
+
+    async def write(self, records: Sequence[Record], prepared: Prepared) -> None:
+        """Dead-letter the rejected records, write the rows; returns once both are durable."""
+        if records:  # one pipeline per topic: every record has the same one
+            self.metrics.inc("seismo_records_total", len(records), topic=records[0].topic)
+        for (name, labels), amount in prepared.counters.items():
+            self.metrics.inc(name, amount, **dict(labels))
         deliveries = []
-        valid = []
-        for record in records:
-            self.metrics.inc("seismo_records_total", topic=record.topic)
-            result = self.decode(record.value, now)
-            if isinstance(result, Rejected):
-                self.metrics.inc("seismo_dlq_total", reason=result.reason)
-                deliveries.append(await self.dead_letters.publish(record, result))
-                continue
-            # One record is one event, or (an OTLP export request) a list of them.
-            valid.extend(result if isinstance(result, list) else (result,))
-        for row in self.to_rows(valid, now):
-            self.sink.add(row)
+        for index, rejected in prepared.rejected:
+            self.metrics.inc("seismo_dlq_total", reason=rejected.reason)
+            deliveries.append(await self.dead_letters.publish(records[index], rejected))
         if deliveries:
             await asyncio.gather(*deliveries)
+        # Rows go to the sink only once the DLQ has its records: a batch that fails before
+        # (and is replayed) leaves no rows behind to be written twice.
+        for row in prepared.rows:
+            self.sink.add(row)
         written = await self._flush_until_written()
-        if self.on_written is not None and valid:
-            self.on_written(valid)
+        if self.on_written is not None and prepared.rows:
+            self.on_written(prepared.rows)
         self.metrics.inc("seismo_events_written_total", written, table=self.sink.table)
         self.metrics.inc("seismo_batches_total")
 

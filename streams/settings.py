@@ -83,6 +83,10 @@ class Settings:
     web_port: int = 6066
     batch_size: int = 2000
     batch_seconds: float = 1.0
+    # Processes that decode and scan the trace and OTLP batches beside the worker's event loop
+    # (0: all of it in the event loop); see streams/prepare_pool.py. Two use both cores of a
+    # 2-core machine: the event loop's own share (inserts, commits) is small beside them.
+    ingest_processes: int = 2
     max_event_bytes: int = 1_048_576
     max_future_skew_seconds: float = 3600.0
     redaction_policy: str = "redact"
@@ -155,6 +159,7 @@ class Settings:
                "must be at least 6 (the broker's group.min.session.timeout.ms)")
         _check(self.batch_size >= 1, "batch_size", "must be at least 1")
         _check(self.batch_seconds > 0, "batch_seconds", "must be positive")
+        _check(self.ingest_processes >= 0, "ingest_processes", "must be 0 or more")
         _check(self.max_event_bytes >= 1024, "max_event_bytes", "must be at least 1024")
         _check(self.max_future_skew_seconds >= 0, "max_future_skew_seconds", "must be >= 0")
         _check(1 <= self.web_port <= 65535, "web_port", "must be a TCP port")

@@ -71,8 +71,9 @@ V = TypeVar("V")
 class TextCache(Generic[V]):
     """A bounded map from text to what was computed from it; the least recently used goes.
 
-    Not thread-safe: the worker scans on its event loop (``Pipeline.process`` calls
-    ``to_rows`` without awaiting), so one thread uses it.
+    Not thread-safe: each scanner is used by one thread, the worker's event loop with
+    ``ingest_processes=0`` or an ingest process's only thread (:mod:`streams.prepare_pool`),
+    and every process has its own cache.
 
     Parameters
     ----------

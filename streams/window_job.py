@@ -86,8 +86,10 @@ GROUP BY error_type
 
 
 @dataclass(frozen=True)
-class WindowOutcome:
-    """What closing a window produced; the alerting consumes it."""
+class ClosedWindow:
+    """What closing a window produced: its metrics, detector results and drift rows. The
+    alert router hands the alerting its key, bounds, metrics and results as the alerting's own
+    :class:`~streams.alerting.WindowOutcome`."""
 
     key: StreamKey
     window_start: datetime
@@ -290,11 +292,11 @@ class WindowJob:
         return out
 
     # -- the whole window ----------------------------------------------------------------------
-    def close(self, key: StreamKey, start: datetime) -> WindowOutcome:
+    def close(self, key: StreamKey, start: datetime) -> ClosedWindow:
         """Compute a window's results; nothing is written until :meth:`write`."""
         end = self.spec.end_of(start)
         metrics = self.metrics(key, start, end)
-        outcome = WindowOutcome(key, start, end, metrics)
+        outcome = ClosedWindow(key, start, end, metrics)
         drift_rows = outcome.drift_rows
         reference = self.references.resolve(key, start)
         if reference is not None and not reference.contains_window(start) and metrics["events"]:
@@ -312,7 +314,7 @@ class WindowJob:
                                                   reference, now))
         return outcome
 
-    def write(self, outcome: WindowOutcome) -> None:
+    def write(self, outcome: ClosedWindow) -> None:
         """Store a computed window: its test results, then its aggregates (which mark it
         closed for a restarted worker, so they go last)."""
         if outcome.drift_rows:

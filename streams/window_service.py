@@ -10,17 +10,23 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from schemas.events import TraceEvent, to_datetime
+from schemas.events import to_datetime
+from schemas.tables import EVENT_COLUMNS
 from streams.heap import release_free_heap
 from streams.metrics import Metrics
 from streams.store import ClickHouseStore
-from streams.window_job import WindowJob, WindowOutcome
+from streams.window_job import ClosedWindow, WindowJob
 from streams.windows import StreamKey, WindowClock
 
 log = logging.getLogger(__name__)
 
-OnOutcome = Callable[[WindowOutcome], Awaitable[None]]
+OnOutcome = Callable[[ClosedWindow], Awaitable[None]]
+# Where observe() finds the stream key and event time in a row.
+_TIME, _APP, _MODEL, _VERSION = (
+    EVENT_COLUMNS.index(c) for c in ("timestamp", "app", "model", "prompt_version")
+)
 
 
 
@@ -38,13 +44,12 @@ class WindowService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="windows")
         self._busy = asyncio.Lock()
 
-    def key_of(self, event: TraceEvent) -> StreamKey:
-        version = (event.prompt_version or "") if self.split else ""
-        return StreamKey(event.app, event.model, version)
-
-    def observe(self, events: Sequence[TraceEvent]) -> None:
-        for event in events:
-            self.clock.observe(self.key_of(event), event.event_time)
+    def observe(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Advance the clock by stored event rows (``EVENT_COLUMNS`` order): what the ingest
+        pipeline has, whether it prepared them itself or an ingest process did."""
+        for row in rows:
+            version = row[_VERSION] if self.split else ""
+            self.clock.observe(StreamKey(row[_APP], row[_MODEL], version), row[_TIME])
 
     def restore(self) -> None:
         """Rebuild the clock from storage: latest event and latest closed window per key."""

@@ -4,7 +4,8 @@ written twice.
 
 Both consumers run in this process and write to one store (a ClickHouse server shared by two
 workers); every event is a distinct valid event, so a partition's committed offset counts the
-events of that partition that must already be stored.
+events of that partition that must already be stored. Batches are prepared in an ingest process
+(the default) or, where a test says ``processes=0``, in the event loop.
 """
 
 from __future__ import annotations
@@ -19,27 +20,24 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS
-from streams.app import MAX_RECORD_BYTES, event_rows
+from streams.app import MAX_RECORD_BYTES
 from streams.dead_letters import DeadLetters, Send
-from streams.decode import trace_decoder
 from streams.faults import SinkOutagePlan, SinkOutageStore
 from streams.generator import GeneratorConfig, TrafficGenerator, to_json_line
 from streams.ingest_consumer import IngestConsumer, consumer_options
 from streams.metrics import Metrics
 from streams.pipeline import IngestPipeline
-from streams.pricing import PriceTable
+from streams.prepare import PrepareConfig, Preparer
+from streams.prepare_pool import PreparePool
 from streams.producer import stream_key
 from streams.settings import Settings
-from streams.signals import SignalScanner
 from streams.sink import ClickHouseSink
 from streams.store import ClickHouseStore
 from streams.topics import ensure_topics
 from tests.streams.faults.support import committed_offsets
 
 PARTITIONS = 4
-SCANNER = SignalScanner(Redactor("redact"))
 
 # (partition, offset) -> event_id of the record published there
 Placement = dict[tuple[int, int], str]
@@ -105,21 +103,23 @@ def no_dead_letters(key: bytes | None, value: bytes | None, headers: list) -> An
 
 def ingest(
     store: Any, bootstrap: str, group: str, topic: str, batch_size: int,
-    dead_letter: Send = no_dead_letters,
+    dead_letter: Send = no_dead_letters, processes: int = 1,
 ) -> IngestConsumer:
-    """A worker's ingest consumer for ``topic``, writing events to ``store``."""
+    """A worker's ingest consumer for ``topic``, writing events to ``store``; batches are
+    prepared in ``processes`` ingest processes (0: in the event loop)."""
     settings = Settings(kafka_bootstrap_servers=bootstrap, consumer_group=group,
                         traces_topic=topic, batch_size=batch_size)
     metrics = Metrics()
+    config = PrepareConfig.from_settings(settings)
+    pool = PreparePool(config, processes, metrics) if processes else None
     pipeline = IngestPipeline(
-        decode=trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds),
-        to_rows=event_rows(SCANNER, PriceTable(settings.prices), "trace"),
+        prepare=pool.for_source("trace") if pool else Preparer(config).in_loop("trace"),
         sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS, min_backoff=0.2, max_backoff=0.5),
         dead_letters=DeadLetters(dead_letter),
         metrics=metrics,
     )
     return IngestConsumer({topic: pipeline}, consumer_options(settings, MAX_RECORD_BYTES),
-                          metrics, settings.batch_size, settings.batch_seconds)
+                          metrics, settings.batch_size, settings.batch_seconds, processes=pool)
 
 
 def new_stream(bootstrap: str, n: int, seed: int) -> tuple[str, str, list[dict], set[str]]:
@@ -181,8 +181,9 @@ async def sum_is(offsets: Awaitable[dict[int, int]], expected: int) -> bool:
     return sum((await offsets).values()) == expected
 
 
+@pytest.mark.parametrize("processes", [0, 1], ids=["in-loop", "ingest-process"])
 def test_offsets_are_committed_only_behind_what_the_sink_wrote(
-    kafka_bootstrap: str, store: ClickHouseStore
+    kafka_bootstrap: str, store: ClickHouseStore, processes: int
 ) -> None:
     topic, group, stream, ids = new_stream(kafka_bootstrap, 5_000, seed=62)
     # Inserts fail for 4 s once 1,000 rows are in (counted from here: the store is shared).
@@ -190,7 +191,8 @@ def test_offsets_are_committed_only_behind_what_the_sink_wrote(
 
     async def scenario() -> list[tuple[int, int]]:
         placement = await publish(kafka_bootstrap, topic, stream)
-        consumer = ingest(failing, kafka_bootstrap, group, topic, batch_size=200)
+        consumer = ingest(failing, kafka_bootstrap, group, topic, batch_size=200,
+                          processes=processes)
         task = asyncio.create_task(consumer.run())
         samples = []
         try:
@@ -241,7 +243,8 @@ def test_a_batch_that_fails_is_taken_again_from_its_first_record(
         finally:
             await producer.stop()
         await publish(kafka_bootstrap, topic, stream[150:])
-        consumer = ingest(store, kafka_bootstrap, group, topic, 1_000, dead_letter=flaky_dlq)
+        consumer = ingest(store, kafka_bootstrap, group, topic, 1_000, dead_letter=flaky_dlq,
+                          processes=0)
         task = asyncio.create_task(consumer.run())
         try:
             await until(lambda: sum_is(committed(kafka_bootstrap, group, topic), len(ids) + 1),
