@@ -43,6 +43,20 @@ SHORT_SESSION_ENV = {"SEISMO_KAFKA_SESSION_TIMEOUT_SECONDS": "10"}
 COUNT_FINAL = "SELECT count() FROM events FINAL"
 
 
+
+def children(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (zombies count as gone), from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (field 2) may hold spaces; the state and parent pid follow ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
 def traffic(n: int, seed: int) -> list[dict]:
     """``n`` seeded events, 100 per second of event time, starting two hours ago on the hour
     (so windows line up the same way on every run)."""

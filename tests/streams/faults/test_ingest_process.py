@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.streams.faults.support import (
     COUNT_FINAL,
     assert_events_exactly_once,
+    children,
     counters,
     publish,
     traffic,
@@ -19,19 +20,6 @@ from tests.streams.faults.support import (
 from tests.streams.workers import Deployment, wait_for
 
 EVENTS = 10_000
-
-
-def children(pid: int) -> set[int]:
-    """Live processes whose parent is ``pid`` (zombies count as gone), from /proc."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # it ended meanwhile
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
 
 
 def alive(pid: int) -> bool:

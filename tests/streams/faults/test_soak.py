@@ -23,7 +23,7 @@ import pytest
 
 from streams.lag import ConsumerLag
 from tests.ports import free_port
-from tests.streams.faults.support import COUNT_FINAL
+from tests.streams.faults.support import COUNT_FINAL, children
 from tests.streams.workers import Deployment
 
 SOAK_SECONDS = 600
@@ -51,19 +51,11 @@ SOAK_ENV = {
 
 
 def rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and its descendants (a worker may run helper processes)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name (field 2) may hold spaces; the parent pid follows its ")".
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # exited while we looked
-        children.setdefault(ppid, []).append(int(stat.parent.name))
+    """Resident memory of ``pid`` and its descendants (a worker may run ingest processes)."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        todo.extend(children.get(current, ()))
+        todo.extend(children(current))
         try:
             status = Path(f"/proc/{current}/status").read_text()
         except OSError:
