@@ -1,23 +1,26 @@
 """Events per second of one worker on the cheap path: Kafka → signals → embedded ClickHouse.
 
 Run: ``.venv/bin/python bench/throughput.py [--events 50000] [--batch-size 5000] [--profile]
-[--ingest-processes 0,2]``.
+[--ingest-processes 0,2] [--rounds 1]``.
 
 A real broker (the local jar broker on a free port, state in a temporary directory) gets
-``--events`` generated events, published beforehand with aiokafka, once per mode. Then one
-worker process per mode (``python -m streams worker``, embeddings off), one after the other,
+``--events`` generated events, published beforehand with aiokafka, once per run. Then one
+worker process per run (``python -m streams worker``, embeddings off), one after the other,
 consumes them into an embedded ClickHouse in the same temporary directory: by default with
-``ingest_processes=0`` (everything in the event loop) and then ``1`` (batches prepared in an
-ingest process while the event loop writes the one before), so the two are compared in the same
-run. The rate is taken from the worker's own counter ``seismo_events_written_total`` (polled on
-``/api/health``): from the first batch written to the last, so group join and start-up are not
-in it (they are printed separately). CPU is the worker's and its ingest processes', from
-``/proc``.
+``ingest_processes=0`` (everything in the event loop) and then ``2`` (batches prepared in two
+ingest processes while the event loop writes the one before), so the modes are compared in the
+same run. With ``--rounds N`` every mode runs N times, the modes alternating, and a summary
+gives each mode's median rate, its range and how many rounds met the target: this machine's
+speed drifts by half from one minute to the next, so one run is one draw. The rate is taken
+from the worker's own counter ``seismo_events_written_total`` (polled on ``/api/health``): from
+the first batch written to the last, so group join and start-up are not in it (they are printed
+separately). CPU is the worker's and its ingest processes', from ``/proc``.
 
 To show what dominates, the script also measures each stage alone on the same events: a bare
 aiokafka consumer reading the topic, the worker's ingest consumer with a pipeline that only
 counts (group membership, batches and commits: the consumer's own cost per event), the signal
-path in one process, and the ClickHouse insert through the worker's sink, each as CPU time per
+path with the rows' Native encoding in one process, and the ClickHouse insert of the encoded
+rows through the worker's sink, each as CPU time per
 event beside the worker's own (from ``/proc``). For comparison it also measures a Faust agent
 that only takes and acknowledges (``faust_floor.py``), the path the ingest consumer replaced.
 ``--profile`` runs the last mode's worker under pyinstrument from its API answering to the last
@@ -34,6 +37,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -343,31 +347,30 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
 
 # -- stages alone ----------------------------------------------------------------------------
 def signal_stage(records: list[tuple[bytes, bytes]], batch_size: int) -> tuple[float, list]:
-    """CPU seconds of decode + trace_rows (what an ingest process does) over the records in
-    worker-sized batches; the rows."""
+    """CPU seconds of decode + trace_rows + Native encoding (what an ingest process does) over
+    the records in worker-sized batches; the encoded blocks."""
     prepare = Preparer(PrepareConfig.from_settings(Settings()))
     now = datetime.now(UTC)
     values = [value for _, value in records]
     prepare("trace", values[:100], now)  # warm-up
-    rows: list = []
+    blocks: list = []
     started = time.process_time()
     for i in range(0, len(values), batch_size):
-        rows += prepare("trace", values[i : i + batch_size], now).rows
-    return time.process_time() - started, rows
+        blocks.append(prepare("trace", values[i : i + batch_size], now).block)
+    return time.process_time() - started, blocks
 
 
-def insert_stage(rows: list, root: Path, batch_size: int) -> float:
-    """CPU seconds (all threads) to write ``rows`` to a fresh embedded ClickHouse through the
-    worker's sink."""
+def insert_stage(blocks: list, root: Path) -> float:
+    """CPU seconds (all threads) to write the encoded ``blocks`` to a fresh embedded ClickHouse
+    through the worker's sink, one insert each."""
     store = ClickHouseStore(f"chdb://{root / 'chdb-stage'}", "seismo")
     store.migrate()
     sink = ClickHouseSink(store, EVENTS, EVENT_COLUMNS)
 
     async def write() -> float:
         started = time.process_time()
-        for i in range(0, len(rows), batch_size):
-            for row in rows[i : i + batch_size]:
-                sink.add(row)
+        for block in blocks:
+            sink.add(block)
             await sink.flush()
         return time.process_time() - started
 
@@ -462,8 +465,8 @@ class Stages:
     ingest_cpu: float  # its CPU seconds per event
     faust_rate: float  # Faust agent that only takes and acks, events/s (wall)
     faust_cpu: float  # its CPU seconds per event
-    signal_cpu: float  # decode + trace_rows, CPU seconds per event
-    insert_cpu: float  # ClickHouseSink insert, CPU seconds per event (all threads)
+    signal_cpu: float  # decode + trace_rows + encoding, CPU seconds per event
+    insert_cpu: float  # ClickHouseSink insert of encoded rows, CPU seconds per event (all threads)
 
 
 def measure_stages(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], root: Path,
@@ -476,8 +479,8 @@ def measure_stages(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]
                                            args.batch_seconds, args.timeout)
     faust_rate, faust_cpu = faust_floor(bootstrap, topic, n, args.batch_size,
                                         args.batch_seconds, args.timeout)
-    signal_cpu, event_rows = signal_stage(records, args.batch_size)
-    insert_cpu = insert_stage(event_rows, root, args.batch_size)
+    signal_cpu, blocks = signal_stage(records, args.batch_size)
+    insert_cpu = insert_stage(blocks, root)
     return Stages(read / read_seconds, ingest_rate, ingest_cpu / 1e6, faust_rate,
                   faust_cpu / 1e6, signal_cpu / n, insert_cpu / n)
 
@@ -498,7 +501,8 @@ def stage_rows(stages: Stages, run: Consumption) -> list[Row]:
         Row("  replaced: Faust agent, noack_take + ack only", stages.faust_rate, "events/s",
             f"{stages.faust_cpu * 1e6:.0f} us CPU/event = "
             f"{stages.faust_cpu / stages.ingest_cpu:.1f} x the ingest consumer's"),
-        Row("stage: decode + trace_rows (Preparer), in process", 1 / stages.signal_cpu, "events/s",
+        Row("stage: decode + trace_rows + encode (Preparer), in process",
+            1 / stages.signal_cpu, "events/s",
             "per CPU second; " + share(stages.signal_cpu)),
         Row("stage: ClickHouse insert via ClickHouseSink", 1 / stages.insert_cpu, "events/s",
             "per CPU second; " + share(stages.insert_cpu)),
@@ -507,10 +511,10 @@ def stage_rows(stages: Stages, run: Consumption) -> list[Row]:
     ]
 
 
-def consume_rows(run: Consumption, startup: float, processes: int) -> list[Row]:
+def consume_rows(run: Consumption, startup: float, processes: int, label: str = "") -> list[Row]:
     rate = run.events / run.seconds
     return [
-        Row(f"worker, ingest_processes={processes}: events written per second", rate,
+        Row(f"worker, {label}ingest_processes={processes}: events written per second", rate,
             "events/s", f"{rate / TARGET_EVENTS_PER_SECOND:.2f} x the 10,000/s target; "
             f"{run.events} events after the first batch, {run.batches} batches, "
             f"{run.windows_closed} windows closed meanwhile"),
@@ -525,7 +529,7 @@ def consume_rows(run: Consumption, startup: float, processes: int) -> list[Row]:
     ]
 
 
-def comparison_rows(runs: dict[int, Consumption]) -> list[Row]:
+def comparison_rows(runs: dict[int, Consumption], label: str = "") -> list[Row]:
     """Each mode's rate and CPU per event against the first mode's, from the same run."""
     (base_mode, base), *others = runs.items()
     base_rate = base.events / base.seconds
@@ -533,10 +537,24 @@ def comparison_rows(runs: dict[int, Consumption]) -> list[Row]:
     base_cpu = base.cpu_seconds / base.events
     for mode, run in others:
         rate, cpu = run.events / run.seconds, run.cpu_seconds / run.events
-        rows.append(Row(f"ingest_processes={mode} / ingest_processes={base_mode}",
+        rows.append(Row(f"{label}ingest_processes={mode} / ingest_processes={base_mode}",
                         rate / base_rate, "x events/s",
                         f"CPU per event {cpu * 1e6:.0f} vs {base_cpu * 1e6:.0f} us "
                         f"({cpu / base_cpu:.2f} x)"))
+    return rows
+
+
+def summary_rows(runs: dict[int, list[Consumption]]) -> list[Row]:
+    """Each mode over the rounds: median rate, range, and how many rounds met the target."""
+    rows = []
+    for mode, mode_runs in runs.items():
+        rates = sorted(run.events / run.seconds for run in mode_runs)
+        met = sum(rate >= TARGET_EVENTS_PER_SECOND for rate in rates)
+        cpu = sorted(run.cpu_seconds / run.events * 1e6 for run in mode_runs)
+        rows.append(Row(f"ingest_processes={mode}, median of {len(rates)} rounds",
+                        statistics.median(rates), "events/s",
+                        f"{rates[0]:,.0f}-{rates[-1]:,.0f}; {met} of {len(rates)} rounds at "
+                        f"or above 10,000/s; CPU per event {cpu[0]:.0f}-{cpu[-1]:.0f} us"))
     return rows
 
 
@@ -571,6 +589,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-stages", action="store_true", help="skip the per-stage timings")
     parser.add_argument("--ingest-processes", default="0,2",
                         help="the modes to run one after the other (SEISMO_INGEST_PROCESSES)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every mode this many times, alternating, and summarise each "
+                        "mode's rates (this machine's speed drifts from minute to minute)")
     parser.add_argument("--defer-windows", action="store_true",
                         help="close no window while consuming (SEISMO_CLOSE_CHECK_SECONDS=3600): "
                         "a busy event loop delays the window timer, so without this the modes "
@@ -594,12 +615,15 @@ def main(argv: list[str] | None = None) -> None:
             profile = (args.profile_out or root / "worker.pyisession").resolve()
         if profile is not None:
             profile.unlink(missing_ok=True)  # its appearance says the worker wrote it
-        # Each mode has a worker of its own: its topic (the same events), group and store.
-        workers = {mode: WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds,
-                                   profile if mode == modes[-1] else None, mode,
-                                   3600.0 if args.defer_windows else None)
-                   for mode in modes}
-        runs: dict[int, tuple[Consumption, float, str]] = {}
+        # Each run has a worker of its own: its topic (the same events), group and store.
+        # Rounds alternate the modes, so a slow spell of the machine hits them alike.
+        order = [(r, mode) for r in range(args.rounds) for mode in modes]
+        last = order[-1]
+        workers = {(r, mode): WorkerRun(bootstrap, root, args.batch_size, args.batch_seconds,
+                                        profile if (r, mode) == last else None, mode,
+                                        3600.0 if args.defer_windows else None)
+                   for r, mode in order}
+        runs: dict[tuple[int, int], tuple[Consumption, float, str]] = {}
         load_before = load_average()
         try:
             asyncio.run(ensure_topics(bootstrap, {w.traces_topic: PARTITIONS
@@ -609,32 +633,42 @@ def main(argv: list[str] | None = None) -> None:
                 for worker in workers.values():
                     asyncio.run(_publish(bootstrap, worker.traces_topic, records))
             publish_rate = len(records) * len(workers) / (time.perf_counter() - t)
-            print(f"published {len(records)} events per mode at {publish_rate:,.0f}/s",
+            print(f"published {len(records)} events per run at {publish_rate:,.0f}/s",
                   flush=True)
-            for mode, worker in workers.items():
-                runs[mode] = run_mode(worker, len(records), broker.pid(), args.timeout)
+            for key, worker in workers.items():
+                runs[key] = run_mode(worker, len(records), broker.pid(), args.timeout)
             stages = None
             if not args.no_stages:
                 print("measuring each stage alone …", flush=True)
-                stages = measure_stages(bootstrap, workers[modes[0]].traces_topic, records,
+                stages = measure_stages(bootstrap, workers[0, modes[0]].traces_topic, records,
                                         root, args)
         finally:
             for worker in workers.values():
                 worker.stop()
             broker.down()
-        rows = [row for mode, (run, startup, _) in runs.items()
-                for row in consume_rows(run, startup, mode)]
-        rows += comparison_rows({mode: run for mode, (run, _, _) in runs.items()})
+        rounds = args.rounds > 1
+
+        def label(r: int) -> str:
+            return f"round {r + 1}, " if rounds else ""
+
+        rows = []
+        for r in range(args.rounds):
+            rows += [row for mode in modes
+                     for row in consume_rows(runs[r, mode][0], runs[r, mode][1], mode, label(r))]
+            rows += comparison_rows({mode: runs[r, mode][0] for mode in modes}, label(r))
+        if rounds:
+            rows += summary_rows({mode: [runs[r, mode][0] for r in range(args.rounds)]
+                                  for mode in modes})
         rows.append(Row("publish with aiokafka (before the workers)", publish_rate, "events/s",
                         "acks=all, linger 20 ms"))
-        first_run = runs[modes[0]][0]
+        first_run = runs[0, modes[0]][0]
         print_table(rows + (stage_rows(stages, first_run) if stages else []))
         print(f"load average {load_before} before the first worker, "
-              + ", ".join(f"{load} when ingest_processes={mode} wrote its last row"
-                          for mode, (_, _, load) in runs.items())
+              + ", ".join(f"{load} when {label(r)}ingest_processes={mode} wrote its last row"
+                          for (r, mode), (_, _, load) in runs.items())
               + f", {load_average()} at the end")
-        for mode, (run, _, _) in runs.items():
-            print_threads(run, f"ingest_processes={mode}")
+        for (r, mode), (run, _, _) in runs.items():
+            print_threads(run, f"{label(r)}ingest_processes={mode}")
         if profile is not None:
             print_profile(profile, args.top)
 

@@ -25,6 +25,7 @@ from streams.alert_router import AlertRouter
 from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_rules, retry_policy
 from streams.dead_letters import DeadLetters
 from streams.embedding import TextEmbedder
+from streams.heap import freeze_startup_objects
 from streams.ingest_consumer import IngestConsumer, consumer_options
 from streams.lag import ConsumerLag
 from streams.metrics import Metrics
@@ -199,6 +200,10 @@ def build_app(
     # Faust sends on_before_shutdown ahead of flushing and stopping it.
     @app.task
     async def run_ingest() -> None:
+        if processes is None:
+            in_loop.scanner  # noqa: B018  # loaded now, so that it is frozen with the rest
+        # Faust and every model this process keeps are up: out of the collector's way.
+        freeze_startup_objects()
         await ingest.run()
 
     @app.on_before_shutdown.connect

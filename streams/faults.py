@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.exceptions import ConfigError
+from streams.native import NativeBlock
 from streams.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,19 @@ class SinkOutageStore:
     def insert_columns(
         self, table: str, columns: Sequence[Sequence[Any]], column_names: Sequence[str]
     ) -> None:
+        self._insert(table, len(columns[0]) if columns else 0,
+                     lambda: self._store.insert_columns(table, columns, column_names))
+
+    def insert_native(self, table: str, block: NativeBlock, column_names: Sequence[str]) -> None:
+        self._insert(table, block.rows,
+                     lambda: self._store.insert_native(table, block, column_names))
+
+    def _insert(self, table: str, rows: int, insert: Callable[[], None]) -> None:
         if self._failing():
             raise InjectedSinkOutage(f"injected outage: insert into {table} refused")
-        self._store.insert_columns(table, columns, column_names)
+        insert()
         with self._lock:
-            self._rows += len(columns[0]) if columns else 0
+            self._rows += rows
 
 
 def with_injected_faults(

@@ -15,12 +15,15 @@ only small objects. It also caps the arenas, each of which keeps freed memory of
 :func:`release_free_heap` returns what the heap still keeps free after a burst of closes.
 
 On a libc without ``mallopt``/``malloc_trim`` (musl, macOS) these calls do nothing.
+
+:func:`freeze_startup_objects` is the Python side of the same concern: what start-up built.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 from functools import cache
 from typing import Any
 
@@ -57,3 +60,19 @@ def release_free_heap() -> bool:
     """Return free heap pages to the OS; True if any were released."""
     libc = _libc()
     return bool(libc is not None and libc.malloc_trim(0))
+
+
+def freeze_startup_objects() -> int:
+    """Move every object alive now out of the cyclic collector's reach; returns how many.
+
+    Start-up leaves a hundred thousand or more tracked objects that live as long as the
+    process (modules, the toxicity model, settings). Ingest allocates container objects for
+    every record, so the collector runs often, and each oldest-generation pass walks all of
+    them to free nothing: an ingest process's loop (unpickle a batch, prepare it, pickle the
+    answer) took 8 % more CPU without the freeze than with it, timed alternately in one
+    process. Frozen, they are never walked; objects made later are collected as before, and
+    frozen ones are still freed by reference counting.
+    """
+    gc.collect()  # start-up's own garbage goes first, not into the frozen set
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -14,7 +14,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from streams.dead_letters import DeadLetters
 from streams.exceptions import SinkUnavailable
@@ -31,8 +30,9 @@ class IngestPipeline:
 
     ``prepare`` turns the batch's values into a :class:`~streams.prepare.Prepared` (see
     :meth:`~streams.prepare.Preparer.in_loop` and
-    :meth:`~streams.prepare_pool.PreparePool.for_source`); ``on_written`` gets the rows once
-    they are stored (the window clock's input).
+    :meth:`~streams.prepare_pool.PreparePool.for_source`); ``on_written`` gets the events'
+    ``(app, model, prompt_version, timestamp)`` once they are stored (the window clock's
+    input).
     """
 
     def __init__(
@@ -41,7 +41,7 @@ class IngestPipeline:
         sink: ClickHouseSink,
         dead_letters: DeadLetters,
         metrics: Metrics,
-        on_written: Callable[[list[tuple[Any, ...]]], None] | None = None,
+        on_written: Callable[[list[tuple[str, str, str, datetime]]], None] | None = None,
     ) -> None:
         self._prepare = prepare
         self.sink = sink
@@ -67,11 +67,10 @@ class IngestPipeline:
             await asyncio.gather(*deliveries)
         # Rows go to the sink only once the DLQ has its records: a batch that fails before
         # (and is replayed) leaves no rows behind to be written twice.
-        for row in prepared.rows:
-            self.sink.add(row)
+        self.sink.add(prepared.block)
         written = await self._flush_until_written()
-        if self.on_written is not None and prepared.rows:
-            self.on_written(prepared.rows)
+        if self.on_written is not None and prepared.stream_times:
+            self.on_written(prepared.stream_times)
         self.metrics.inc("seismo_events_written_total", written, table=self.sink.table)
         self.metrics.inc("seismo_batches_total")
 

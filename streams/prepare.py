@@ -1,11 +1,12 @@
-"""A batch of record values to what the pipeline writes: rows, rejections, counters.
+"""A batch of record values to what the pipeline writes: encoded rows, rejections, counters.
 
 Preparing a batch (decode, signal scanners, row building) is most of the ingest path's CPU,
 and it needs nothing but the record values and a clock reading: no Kafka, no ClickHouse. So
 it is one function of picklable inputs, :class:`Preparer`, built from a picklable
 :class:`PrepareConfig`, that the worker runs either in its event loop or in an ingest process
 of its own (:mod:`streams.prepare_pool`), with the same results either way: the parent keeps
-the records, publishes rejected ones to the DLQ by their index, writes the rows and commits.
+the records, publishes rejected ones to the DLQ by their index, writes the rows (encoded for
+ClickHouse here, :mod:`streams.native`) and commits.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from detectors.redaction import Redactor
+from schemas.tables import EVENT_COLUMNS, EVENT_SCHEMA, FEEDBACK_SCHEMA
 from streams.decode import Rejected, feedback_decoder, trace_decoder
+from streams.native import NativeBlock, NativeEncoder
 from streams.pricing import PriceTable
 from streams.rows import feedback_row, trace_rows
 from streams.settings import ModelPrice, Settings
@@ -53,14 +57,21 @@ class PrepareConfig:
         )
 
 
+# Where an event row's window clock fields are: (app, model, prompt_version, timestamp).
+_STREAM_TIME = itemgetter(*(EVENT_COLUMNS.index(c)
+                            for c in ("app", "model", "prompt_version", "timestamp")))
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One batch, prepared: the rows to write (in the table's column order), the rejected
-    records (index in the batch, why), and counters the decoders bumped, as
-    ``{(metric, labels): amount}`` (the OTLP spans skipped or rejected), for the parent's
-    metrics."""
+    """One batch, prepared: its rows encoded for the table (see :mod:`streams.native`), each
+    event row's ``(app, model, prompt_version, timestamp)`` for
+    the window clock (none for feedback), the rejected records (index in the batch, why), and
+    counters the decoders bumped, as ``{(metric, labels): amount}`` (the OTLP spans skipped or
+    rejected), for the parent's metrics."""
 
-    rows: list[tuple[Any, ...]]
+    block: NativeBlock
+    stream_times: list[tuple[str, str, str, datetime]]
     rejected: list[tuple[int, Rejected]]
     counters: dict[tuple[str, Labels], float]
 
@@ -84,6 +95,8 @@ class Preparer:
         self._trace = trace_decoder(config.max_event_bytes, config.max_future_skew_seconds)
         self._feedback = feedback_decoder(config.max_event_bytes, config.max_future_skew_seconds)
         self._skew = timedelta(seconds=config.max_future_skew_seconds)
+        self._event_encoder = NativeEncoder(EVENT_SCHEMA)
+        self._feedback_encoder = NativeEncoder(FEEDBACK_SCHEMA)
 
     @property
     def scanner(self) -> SignalScanner:
@@ -111,9 +124,11 @@ class Preparer:
                 valid.append(result)
         if source == "feedback":
             rows = [feedback_row(e, now) for e in valid]
+            block, times = self._feedback_encoder.encode(rows), []
         else:
             rows = trace_rows(valid, now, self.prices, self.scanner, source)
-        return Prepared(rows, rejected, dict(counters))
+            block, times = self._event_encoder.encode(rows), list(map(_STREAM_TIME, rows))
+        return Prepared(block, times, rejected, dict(counters))
 
     def _otlp(self, raw: bytes | None, now: datetime,
               counters: Counter[tuple[str, Labels]]) -> Any:

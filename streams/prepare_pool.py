@@ -48,8 +48,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from streams.heap import tune_malloc
+from streams.heap import freeze_startup_objects, tune_malloc
 from streams.metrics import Metrics
+from streams.native import NativeBlock
 from streams.prepare import PrepareConfig, Prepared, PrepareFn, Preparer
 
 log = logging.getLogger(__name__)
@@ -137,14 +138,15 @@ def _split(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 async def _join(parts: Any, offsets: list[int]) -> Prepared:
-    """The prepared parts of one batch as one: rows in order, rejection indexes into the whole
-    batch, counters summed."""
+    """The prepared parts of one batch as one: blocks and rows in order (Native blocks
+    concatenate), rejection indexes into the whole batch, counters summed."""
     prepared: list[Prepared] = await parts
     counters: Counter[Any] = Counter()
     for part in prepared:
         counters.update(part.counters)
     return Prepared(
-        [row for part in prepared for row in part.rows],
+        NativeBlock.join(part.block for part in prepared),
+        [times for part in prepared for times in part.stream_times],
         [(offset + i, r) for part, offset in zip(prepared, offsets, strict=True)
          for i, r in part.rejected],
         dict(counters),
@@ -253,9 +255,9 @@ class _Child:
 
 
 def _loads(payload: bytes) -> Any:
-    """Unpickle a batch's answer with the cyclic collector off: its rows are tens of thousands
-    of new tuples and dicts, enough allocations for many collections that walk them again and
-    again and find nothing to free (rows hold no cycles)."""
+    """Unpickle a batch's answer with the cyclic collector off: its window clock fields are
+    thousands of new tuples, enough allocations for collections that walk them and find
+    nothing to free (they hold no cycles)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -282,6 +284,7 @@ def _serve(sock: socket.socket, parent_pid: int) -> None:
             return
         preparer = Preparer(pickle.loads(config))
         preparer.scanner  # noqa: B018  # loaded now, not during the first batch
+        freeze_startup_objects()
         while (request := _receive(sock)) is not None:
             source, values, now = pickle.loads(request)
             try:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from streams.exceptions import SinkUnavailable
+from streams.native import NativeBlock
 from streams.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 
 
 class ClickHouseSink:
-    """Rows for one table, flushed column-oriented in one insert."""
+    """Rows for one table, as Native blocks (:mod:`streams.native`), flushed in one insert."""
 
     def __init__(
         self,
@@ -31,39 +31,39 @@ class ClickHouseSink:
         self.store = store
         self.table = table
         self.columns = tuple(columns)
-        self._rows: list[tuple[Any, ...]] = []
+        self._blocks: list[NativeBlock] = []
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self._failures = 0
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return sum(b.rows for b in self._blocks)
 
-    def add(self, row: tuple[Any, ...]) -> None:
-        self._rows.append(row)
-
-    def _write(self, rows: list[tuple[Any, ...]]) -> None:
-        self.store.insert_columns(self.table, list(zip(*rows, strict=True)), self.columns)
+    def add(self, block: NativeBlock) -> None:
+        """Rows encoded in this sink's column order."""
+        if block.rows:
+            self._blocks.append(block)
 
     async def flush(self) -> int:
         """Write every pending row; returns how many. Raises SinkUnavailable on failure."""
-        if not self._rows:
+        if not self._blocks:
             return 0
-        rows = self._rows
+        block = NativeBlock.join(self._blocks)
+        rows = block.rows
         try:
-            await self.store.run(self._write, rows)
+            await self.store.run(self.store.insert_native, self.table, block, self.columns)
         except Exception as exc:
             self._failures += 1
             retry_after = min(self._max_backoff, self._min_backoff * 2 ** (self._failures - 1))
             log.warning(
                 "insert into %s failed (%d rows, attempt %d), retrying in %.1fs: %s",
                 self.table,
-                len(rows),
+                rows,
                 self._failures,
                 retry_after,
                 exc,
             )
             raise SinkUnavailable(f"insert into {self.table} failed: {exc}", retry_after) from exc
         self._failures = 0
-        self._rows = []
-        return len(rows)
+        self._blocks = []
+        return rows

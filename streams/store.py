@@ -18,8 +18,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from streams.exceptions import ConfigError
+from streams.native import NativeBlock
 
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
+# Tables are partitioned by month: a batch of events spread over more than 100 months (a
+# backfill, a broken producer clock) would otherwise be refused for good, and the worker would
+# retry it forever.
+_INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
 _READ_ONLY_SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS)\b", re.IGNORECASE)
 
 
@@ -102,11 +107,14 @@ class ClickHouseStore:
         with self._lock:
             self.client.insert(
                 table, list(columns), column_names=list(column_names), column_oriented=True,
-                # Tables are partitioned by month: a batch of events spread over more than 100
-                # months (a backfill, a broken producer clock) would otherwise be refused for
-                # good, and the worker would retry it forever.
-                settings={"max_partitions_per_insert_block": 0},
+                settings=_INSERT_SETTINGS,
             )
+
+    def insert_native(self, table: str, block: NativeBlock, column_names: Sequence[str]) -> None:
+        """Insert rows already encoded (:mod:`streams.native`)."""
+        with self._lock:
+            self.client.raw_insert(table, list(column_names), block.data, fmt="Native",
+                                   settings=_INSERT_SETTINGS)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list]:
         with self._lock:

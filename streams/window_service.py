@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from datetime import datetime
 
 from schemas.events import to_datetime
-from schemas.tables import EVENT_COLUMNS
 from streams.heap import release_free_heap
 from streams.metrics import Metrics
 from streams.store import ClickHouseStore
@@ -23,11 +22,6 @@ from streams.windows import StreamKey, WindowClock
 log = logging.getLogger(__name__)
 
 OnOutcome = Callable[[ClosedWindow], Awaitable[None]]
-# Where observe() finds the stream key and event time in a row.
-_TIME, _APP, _MODEL, _VERSION = (
-    EVENT_COLUMNS.index(c) for c in ("timestamp", "app", "model", "prompt_version")
-)
-
 
 
 class WindowService:
@@ -44,12 +38,15 @@ class WindowService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="windows")
         self._busy = asyncio.Lock()
 
-    def observe(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Advance the clock by stored event rows (``EVENT_COLUMNS`` order): what the ingest
-        pipeline has, whether it prepared them itself or an ingest process did."""
-        for row in rows:
-            version = row[_VERSION] if self.split else ""
-            self.clock.observe(StreamKey(row[_APP], row[_MODEL], version), row[_TIME])
+    def observe(self, stream_times: Iterable[tuple[str, str, str, datetime]]) -> None:
+        """Advance the clock by stored events' ``(app, model, prompt_version, timestamp)``
+        (:attr:`streams.prepare.Prepared.stream_times`), a batch at a time."""
+        times: dict[tuple[str, str, str], list[datetime]] = {}
+        for app, model, version, timestamp in stream_times:
+            key = (app, model, version if self.split else "")
+            times.setdefault(key, []).append(timestamp)
+        for key, key_times in times.items():
+            self.clock.observe_many(StreamKey(*key), key_times)
 
     def restore(self) -> None:
         """Rebuild the clock from storage: latest event and latest closed window per key."""

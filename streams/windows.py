@@ -18,6 +18,7 @@ closed window per key), which is what makes a restart neither lose nor repeat a 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -40,9 +41,15 @@ class WindowSpec:
     idle_close: timedelta
 
     def start_of(self, ts: datetime) -> datetime:
-        epoch = ts.timestamp()
-        length = self.length.total_seconds()
-        return datetime.fromtimestamp(epoch - epoch % length, tz=UTC)
+        return datetime.fromtimestamp(self._floor(ts.timestamp()), tz=UTC)
+
+    def starts_of(self, times: Iterable[datetime]) -> set[datetime]:
+        """The windows holding ``times``: floored as numbers, a datetime per distinct one."""
+        return {datetime.fromtimestamp(epoch, tz=UTC)
+                for epoch in {self._floor(t.timestamp()) for t in times}}
+
+    def _floor(self, epoch: float) -> float:
+        return epoch - epoch % self.length.total_seconds()
 
     def end_of(self, start: datetime) -> datetime:
         return start + self.length
@@ -85,16 +92,25 @@ class WindowClock:
 
     def observe(self, key: StreamKey, event_time: datetime) -> None:
         """An event was durably written."""
-        start = self.spec.start_of(event_time)
+        self.observe_many(key, (event_time,))
+
+    def observe_many(self, key: StreamKey, event_times: Iterable[datetime]) -> None:
+        """Events of one key were durably written (a batch's worth at once)."""
+        times = list(event_times)
+        if not times:
+            return
+        starts = self.spec.starts_of(times)
+        latest = max(times)
         progress = self._keys.get(key)
         if progress is None:
-            self._keys[key] = KeyProgress(event_time, self._wall(), None, {start})
+            self._keys[key] = KeyProgress(latest, self._wall(), None, starts)
             return
         progress.last_seen_wall = self._wall()
-        if event_time > progress.max_event_time:
-            progress.max_event_time = event_time
-        if progress.last_closed_start is None or start > progress.last_closed_start:
-            progress.open_starts.add(start)
+        if latest > progress.max_event_time:
+            progress.max_event_time = latest
+        closed = progress.last_closed_start
+        progress.open_starts.update(starts if closed is None else
+                                    (s for s in starts if s > closed))
 
     def due(self) -> list[tuple[StreamKey, datetime]]:
         """Windows ready to close, oldest first per key."""

@@ -5,10 +5,20 @@ from pathlib import Path
 
 import pytest
 
+from streams.store import ClickHouseStore
 from tests.ports import free_port
 from tests.streams.alerting.receivers import HttpReceiver
 from tests.streams.alertmanager import Alertmanager, alertmanager_binary
 from tests.streams.workers import Deployment
+
+
+@pytest.fixture(scope="module")
+def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseStore]:
+    """A migrated embedded store for one test module."""
+    store = ClickHouseStore(f"chdb://{tmp_path_factory.mktemp('chdb')}")
+    store.migrate()
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,11 +44,8 @@ Placement = dict[tuple[int, int], str]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseStore]:
-    store = ClickHouseStore(f"chdb://{tmp_path_factory.mktemp('ingest-chdb')}")
-    store.migrate()
-    yield store
-    store.close()
+def store(chdb_store: ClickHouseStore) -> ClickHouseStore:
+    return chdb_store
 
 
 def events(n: int, seed: int) -> list[dict[str, Any]]:

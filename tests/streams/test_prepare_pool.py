@@ -11,13 +11,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from schemas.tables import EVENT_COLUMNS, EVENTS
 from streams.exceptions import ConfigError
 from streams.generator import GeneratorConfig, TrafficGenerator, to_json_line
 from streams.metrics import Metrics
 from streams.prepare import PrepareConfig, Preparer
 from streams.prepare_pool import IngestProcessDied, PreparePool
 from streams.settings import Settings, load_settings
+from streams.store import ClickHouseStore
 from tests.streams.otlp.fixtures import export_request, json_bytes
+from tests.streams.tables import contents, copy_of
 
 CONFIG = PrepareConfig.from_settings(Settings())
 NOW = datetime.now(UTC)
@@ -33,7 +36,9 @@ def batch(n: int, seed: int) -> list[bytes | None]:
     return values
 
 
-def test_two_ingest_processes_prepare_what_the_event_loop_prepares() -> None:
+def test_two_ingest_processes_prepare_what_the_event_loop_prepares(
+    chdb_store: ClickHouseStore,
+) -> None:
     traces = batch(301, seed=5)
     otlp = [json_bytes(export_request()), b"{", json_bytes(export_request())]
     local = Preparer(CONFIG)
@@ -50,7 +55,15 @@ def test_two_ingest_processes_prepare_what_the_event_loop_prepares() -> None:
     for (source, values), prepared in zip((("trace", traces), ("otlp", otlp)),
                                           asyncio.run(scenario()), strict=True):
         expected = local(source, values, NOW)
-        assert prepared.rows == expected.rows
+        # Two processes send two Native blocks: compared by what they store.
+        assert prepared.block.rows == expected.block.rows > 0
+        stored = []
+        for block in (prepared.block, expected.block):
+            table = copy_of(chdb_store, EVENTS)
+            chdb_store.insert_native(table, block, EVENT_COLUMNS)
+            stored.append(contents(chdb_store, table))
+        assert stored[0] == stored[1]
+        assert prepared.stream_times == expected.stream_times
         assert prepared.rejected == expected.rejected
         assert prepared.counters == expected.counters
     assert [i for i, _ in local("trace", traces, NOW).rejected] == [3, 150, 300]
@@ -72,7 +85,7 @@ def test_a_killed_ingest_process_fails_its_batch_and_the_next_gets_a_new_one() -
             with pytest.raises(IngestProcessDied):
                 await pending
             prepared = await pool.prepare("trace", values, NOW)
-            assert len(prepared.rows) == len(values) - 3
+            assert prepared.block.rows == len(prepared.stream_times) == len(values) - 3
             assert pool.pids() != [pid]
         finally:
             await pool.close()

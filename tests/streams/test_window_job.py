@@ -27,11 +27,8 @@ WINDOW = 20
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> ClickHouseStore:
-    store = ClickHouseStore(f"chdb://{tmp_path_factory.mktemp('chdb')}")
-    store.migrate()
-    yield store
-    store.close()
+def store(chdb_store: ClickHouseStore) -> ClickHouseStore:
+    return chdb_store
 
 
 def load(store: ClickHouseStore, config: GeneratorConfig, n: int) -> list[TraceEvent]:

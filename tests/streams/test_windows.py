@@ -63,3 +63,19 @@ def test_staying_caught_up_keeps_the_time_it_started() -> None:
     clock.caught_up(True)
     wall.now += 10
     assert clock.due() == [(KEY, T0)]
+
+
+def test_a_batch_observed_at_once_opens_and_closes_the_windows_one_by_one_would() -> None:
+    # Out of order, spanning three windows, one of them already closed: the batch path the
+    # ingest pipeline takes must leave the clock exactly as single observations do.
+    offsets = [25, 3, 14, 27, 9, 41, 16]
+    one_by_one, batched = WindowClock(SPEC, wall_clock=Wall()), WindowClock(SPEC, wall_clock=Wall())
+    for clock in (one_by_one, batched):
+        clock.observe(KEY, T0 + timedelta(seconds=1))
+        clock.observe(KEY, T0 + timedelta(seconds=12))
+        clock.closed(KEY, T0)
+    for seconds in offsets:
+        one_by_one.observe(KEY, T0 + timedelta(seconds=seconds))
+    batched.observe_many(KEY, [T0 + timedelta(seconds=s) for s in offsets])
+    expected = [(KEY, T0 + timedelta(seconds=s)) for s in (10, 20)]  # watermark 39 s
+    assert one_by_one.due() == batched.due() == expected
