@@ -118,3 +118,21 @@ def test_fast_vectoriser_gives_the_librarys_matrix(texts: list[str]) -> None:
     assert vectorize.exact
     fast, plain = vectorize(texts), vectorize.vectorizer.transform(texts)
     assert fast.shape == plain.shape and (fast != plain).nnz == 0
+
+
+def test_the_calibrated_models_in_one_product_give_the_librarys_probabilities() -> None:
+    # Prompts, completions and abuse of every length: the fast path is used, and every
+    # probability equals scikit-learn's predict_proba to the last bit.
+    texts = ["have a lovely day", "shut up, you idiot", "", "what the hell is this crap",
+             "Please summarise the attached quarterly report in three bullet points.",
+             "you are a worthless piece of garbage and everyone hates you " * 5]
+    texts += [" ".join(f"word{i} damn" if i % 7 == 0 else f"word{i}" for i in range(n))
+              for n in range(1, 60, 3)]
+    vectorize, predict = toxicity_module._profanity_model()
+    assert isinstance(predict, toxicity_module.SigmoidCalibratedLinear)
+    from profanity_check import profanity_check
+
+    matrix = vectorize(texts)
+    expected = profanity_check.model.predict_proba(matrix)[:, 1]
+    assert np.array_equal(predict(matrix), expected)
+    assert expected.max() > 0.9 and expected.min() < 0.1  # both kinds of text are in it
