@@ -31,10 +31,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import re2
 
 from detectors._validation import check_sample
 from detectors.refusal import compile_phrases, normalize
@@ -186,73 +186,55 @@ _RAW_MARKUP = re.compile(
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
-# Words of which every match of a family contains at least one (compared by their first
-# _ANCHOR_CHARS letters, so inflections match): a family's regex runs only when one of its
-# anchors is in the text, which skips most families on most prompts.
-_ANCHOR_CHARS = 4
-_ANCHORS: dict[str, str] = {
-    "override": (
-        "ignore disregard forget override bypass discard drop skip abandon apply void test "
-        "cancelled vergiss oublie"
-    ),
-    "persona": (
-        "anything dan evil unrestricted unfiltered uncensored jailbroken jailbreak alter "
-        "guidelines rules restrictions filters morals limits longer anymore confines"
-    ),
-    "mode_switch": "mode",
-    "prompt_extraction": (
-        "prompt message instructions rules configuration config above told mensaje credentials"
-    ),
-    "refusal_suppression": (
-        "refuse refusing refusals decline apologise apologize say warnings disclaimers comply "
-        "obey sure absolutely certainly course points opposite"
-    ),
-    "authority_claim": (
-        "authorise authorize authorising authorizing authorised authorized bypass disable skip "
-        "turn unlock override granted sudo root obey command"
-    ),
-    "safety_off": "safety content moderation disabled lifted removed unfiltered uncensored",
-    "roleplay": (
-        "late dead deceased used character fourth fictional hypothetical imaginary rules "
-        "restrictions filters guidelines ignore twice both ethics"
-    ),
-    "encoded_instruction": (
-        "decode decrypt translate convert filter moderation content concatenate letter"
-    ),
-    "indirect": (
-        "ai ais llm llms language assistant assistants chatbot chatbots model models agent "
-        "agents reading processing summarising summarizing whichever read summarise summarize "
-        "process asking"
-    ),
-    "fiction_wrapper": (
-        "bomb explosive explosives meth methamphetamine napalm poison poisoning weapon weapons "
-        "ransomware malware nerve"
-    ),
-    "exfiltration": (
-        "conversation chat history inbox email emails data key keys credentials password passwords"
-    ),
-    "persona_switch": "now forget pretend",
-    "no_limits": "restrictions filters limits rules censorship morals policy",
-    "obfuscation": "leetspeak leet rot13 rot pig morse",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class _Family:
     name: str
-    anchors: frozenset[str]
+    hint: bool
     pattern: re.Pattern[str]
 
 
-def _family(name: str, pattern: str) -> _Family:
-    anchors = frozenset(word[:_ANCHOR_CHARS] for word in _ANCHORS[name].split())
-    return _Family(name, anchors, compile_phrases(pattern))
+_FAMILIES = (
+    *(_Family(name, False, compile_phrases(rx)) for name, rx in _DIRECT_PATTERNS.items()),
+    *(_Family(name, True, compile_phrases(rx)) for name, rx in _HINT_PATTERNS.items()),
+)
 
 
-_DIRECT = tuple(_family(name, rx) for name, rx in _DIRECT_PATTERNS.items())
-_HINTS = tuple(_family(name, rx) for name, rx in _HINT_PATTERNS.items())
-_ALL_ANCHORS = frozenset().union(*(f.anchors for f in (*_DIRECT, *_HINTS)))
-_WORD_HEAD = itemgetter(slice(_ANCHOR_CHARS))  # word -> word[:_ANCHOR_CHARS]
+def _without_negative_lookaheads(pattern: str) -> str:
+    """``pattern`` with every ``(?!...)`` group removed: it matches wherever the pattern does
+    (a negative look-ahead only ever rejects), in syntax RE2 accepts. (Parentheses inside
+    character classes are not expected in the groups removed.)"""
+    while (start := pattern.find("(?!")) >= 0:
+        depth, i = 0, start
+        while True:
+            if pattern[i] == "\\":
+                i += 2
+                continue
+            depth += {"(": 1, ")": -1}.get(pattern[i], 0)
+            if depth == 0:
+                break
+            i += 1
+        pattern = pattern[:start] + pattern[i + 1:]
+    return pattern
+
+
+def _candidate_set(families: Sequence[_Family]) -> re2.Set:
+    """One RE2 automaton for every family: a single linear pass over a text says which
+    families may match it (each is then confirmed by its own regex, look-aheads and all).
+
+    Python's ``re`` tries each family's alternatives at every word. A word-head pre-filter
+    before this still left two of the fifteen family regexes to search per generated prompt,
+    most of the injection score's cost (23 us per prompt for the families, 4.5 with this pass).
+    On normalised text (ASCII letters, digits and single spaces) ``\\b`` and ``\\w`` mean the
+    same in both engines.
+    """
+    candidates = re2.Set.SearchSet(re2.Options())
+    for family in families:
+        candidates.Add(_without_negative_lookaheads(family.pattern.pattern))
+    candidates.Compile()
+    return candidates
+
+
+_CANDIDATES = _candidate_set(_FAMILIES)
 
 
 def load_attack_prompts(path: str | Path | None = None) -> list[str]:
@@ -397,21 +379,16 @@ class InjectionScorer:
 
 
 def _families(normalized: str, prefilter: bool = True) -> tuple[set[str], set[str]]:
-    """Direct and hint families matching a normalised text (``prefilter``: skip by anchors)."""
-    # Only anchors matter: keeping the word heads that are one (a C-level intersection) leaves
-    # an empty set for most prompts, which then skip the families without a test each.
-    words = _ALL_ANCHORS.intersection(map(_WORD_HEAD, normalized.split()))
-    if prefilter and not words:
-        return set(), set()
-
-    def hits(families: tuple[_Family, ...]) -> set[str]:
-        return {
-            f.name
-            for f in families
-            if (not prefilter or not f.anchors.isdisjoint(words)) and f.pattern.search(normalized)
-        }
-
-    return hits(_DIRECT), hits(_HINTS)
+    """Direct and hint families matching a normalised text (``prefilter``: only those the
+    RE2 pass names as candidates are searched)."""
+    candidates = (_CANDIDATES.Match(normalized) or ()) if prefilter else range(len(_FAMILIES))
+    direct: set[str] = set()
+    hints: set[str] = set()
+    for i in candidates:
+        family = _FAMILIES[i]
+        if family.pattern.search(normalized):
+            (hints if family.hint else direct).add(family.name)
+    return direct, hints
 
 
 def _decodings(text: str, hints: set[str]) -> list[str]:
