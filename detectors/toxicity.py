@@ -100,9 +100,7 @@ def _profanity_model() -> tuple[WordTfidf, Callable[[Any], np.ndarray]]:
     from profanity_check import profanity_check  # loads the model: only when first used
 
     model = profanity_check.model
-    predict = SigmoidCalibratedLinear.of(model)
-    if predict is None:
-        return WordTfidf(profanity_check.vectorizer), lambda x: model.predict_proba(x)[:, 1]
+    predict = SigmoidCalibratedLinear.of(model) or (lambda x: model.predict_proba(x)[:, 1])
     return WordTfidf(profanity_check.vectorizer), predict
 
 

@@ -65,10 +65,10 @@ _STREAM_TIME = itemgetter(*(EVENT_COLUMNS.index(c)
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """One batch, prepared: its rows encoded for the table (see :mod:`streams.native`), each
-    event row's ``(app, model, prompt_version, timestamp)`` for
-    the window clock (none for feedback), the rejected records (index in the batch, why), and
-    counters the decoders bumped, as ``{(metric, labels): amount}`` (the OTLP spans skipped or
-    rejected), for the parent's metrics."""
+    event row's ``(app, model, prompt_version, timestamp)`` for the window clock (none for
+    feedback), the rejected records (index in the batch, why), and counters the decoders
+    bumped, as ``{(metric, labels): amount}`` (the OTLP spans skipped or rejected), for the
+    parent's metrics."""
 
     block: NativeBlock
     stream_times: list[tuple[str, str, str, datetime]]
