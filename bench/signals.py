@@ -66,8 +66,9 @@ def stage_timers(
 
     def redaction(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
         prompts, completions = texts(events)
-        apply = scanner.redactor.apply
-        return [(apply(p), apply(c), apply(e.reference or ""))
+        redact = scanner.text_signals
+        return [(redact(p, 0.0, 0.0), redact(c, 0.0, 0.0),
+                 e.reference and redact(e.reference, 0.0, 0.0))
                 for p, c, e in zip(prompts, completions, events, strict=True)]
 
     def refusal(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
@@ -78,7 +79,7 @@ def stage_timers(
 
     return {
         "toxicity (profanity-check, prompts + completions)": toxicity,
-        "redaction (secrets + PII scan, tags; 3 texts/event)": redaction,
+        "redaction (secrets + PII scan, tags; prompt, completion, reference if any)": redaction,
         "injection patterns": injection,
         "refusal patterns": refusal,
         "row building (derived fields, cost, tuple)": rows,

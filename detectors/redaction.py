@@ -142,7 +142,11 @@ class Redactor:
 
     def apply(self, text: str) -> RedactionResult:
         """The text under the policy, with the counts of what was found in it."""
-        findings = self.scan(text)
+        return self.apply_findings(text, self.scan(text))
+
+    def apply_findings(self, text: str, findings: Sequence[Finding]) -> RedactionResult:
+        """:meth:`apply` given what :meth:`scan` found in ``text`` (a caller that scans first
+        can skip the result of a text without findings, which is most of them)."""
         counts = count_by_type(findings, self._types)
         if not findings or self.policy is RedactionPolicy.RAW:
             return RedactionResult(text, counts)

@@ -64,20 +64,15 @@ def compile_phrases(pattern: str) -> re.Pattern[str]:
 PHRASE_PATTERN = "|".join(f"(?:{p})" for p in _PHRASES)
 _REFUSAL = compile_phrases(PHRASE_PATTERN)
 
-# Every phrase above contains one of these (in normalised text): a first-person "cannot" of
-# _NEG, or its own words. A completion without any of them skips the regex, which is most
-# of them: a handful of substring tests cost a fifth of the search
-# (tests/detectors/test_refusal.py checks that the gate never hides a phrase).
-_GATE = ("cant", "cannot", "can not", "wont", "will not", "unable", "not able", "as an ai",
-         "language model", "decline", "refuse", "against", "comfortable", "not going to",
-         "not something")
-
-
-def _may_refuse(normalized: str) -> bool:
-    for needle in _GATE:  # noqa: SIM110 - a generator in any() costs more than the tests
-        if needle in normalized:
-            return True
-    return False
+# Every phrase above has one of these words at the start of a word (in normalised text, after
+# a space): a first-person "cannot" of _NEG, or its own words. A completion without any of them
+# skips the phrase search, which is most of them. The gate's pattern starts with a literal, so
+# re jumps from space to space: 1.6 µs per generated completion, against 3.0 for a substring test
+# per word. tests/detectors/test_refusal.py checks that it never hides a phrase.
+_GATE = re.compile(
+    r" (?:ca(?:nt|nnot|n not)|w(?:ont|ill not)|unable|not (?:able|going to|something)"
+    r"|as an ai|language model|decline|refuse|against|comfortable)"
+)
 
 # Typographic apostrophes and quotes folded to ASCII before normalisation.
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'",
@@ -154,7 +149,7 @@ class RefusalDetector:
         if not text:
             return RefusalResult(False, "")
         head = normalize(text[: self.head_chars])
-        m = self._pattern.search(head) if _may_refuse(head) else None
+        m = self._pattern.search(head) if _GATE.search(head) else None
         return RefusalResult(m is not None, m.group().strip() if m else "")
 
     def is_refusal(self, text: str | None) -> bool:

@@ -117,20 +117,20 @@ def test_space_anchored_phrases_match_as_the_plain_pattern(words: list[str]) -> 
 @given(phrase=st.from_regex(refusal_module.PHRASE_PATTERN, fullmatch=True,
                             alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz ")))
 def test_the_gate_lets_every_phrase_through(phrase: str) -> None:
-    # The substring gate is a speed-up only: any text a phrase pattern matches (generated from
+    # The gate is a speed-up only: any text a phrase pattern matches (generated from
     # the patterns themselves), it passes.
     text = normalize(f"well, {phrase}.")
     assert re.search(refusal_module.PHRASE_PATTERN, text), text
-    assert refusal_module._may_refuse(text), text
+    assert refusal_module._GATE.search(text), text
 
 
 def test_the_gate_passes_every_labelled_refusal_and_stops_most_answers() -> None:
     records = load("refusal")
     heads = [normalize(rec["text"][:400]) for rec in records]
     matched = [h for h in heads if re.search(refusal_module.PHRASE_PATTERN, h)]
-    assert matched and all(refusal_module._may_refuse(h) for h in matched)
+    assert matched and all(refusal_module._GATE.search(h) for h in matched)
     answers = [h for h in heads if not re.search(refusal_module.PHRASE_PATTERN, h)]
-    assert sum(map(refusal_module._may_refuse, answers)) < len(answers) / 2
+    assert sum(1 for h in answers if refusal_module._GATE.search(h)) < len(answers) / 2
 
 
 def test_labelled_phrases_match_as_the_plain_pattern() -> None:
