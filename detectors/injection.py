@@ -276,6 +276,10 @@ class InjectionScore:
     is_injection: bool
 
 
+_NO_EVIDENCE = InjectionScore(score=0.0, pattern_hits=(), max_similarity=math.nan,
+                              is_injection=False)
+
+
 class InjectionScorer:
     """Score prompts for injection and jailbreak attempts.
 
@@ -358,7 +362,7 @@ class InjectionScorer:
     def find_patterns(self, text: str) -> tuple[set[str], set[str]]:
         """The direct and the hint pattern families found in ``text`` (decodings included)."""
         direct, hints = _families(normalize(text))
-        if _RAW_MARKUP.search(text):
+        if ("[" in text or "<!--" in text) and _RAW_MARKUP.search(text):  # its three openings
             direct.add("indirect")
         for decoded in _decodings(text, hints):
             inner_direct, _ = _families(normalize(decoded))
@@ -370,6 +374,8 @@ class InjectionScorer:
 
     def _combine(self, text: str, similarity: float) -> InjectionScore:
         direct, hints = self.find_patterns(text)
+        if not direct and not hints and math.isnan(similarity):
+            return _NO_EVIDENCE  # most prompts, scored without embeddings
         # Independent evidence combines as 1 - prod(1 - e): a direct pattern is certain,
         # each hint family counts hint_weight, similarity counts its own (clipped) value.
         sim = 0.0 if math.isnan(similarity) else min(max(similarity, 0.0), 1.0)
