@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,16 @@ def test_the_calibrated_models_in_one_product_give_the_librarys_probabilities() 
     expected = profanity_check.model.predict_proba(matrix)[:, 1]
     assert np.array_equal(predict(matrix), expected)
     assert expected.max() > 0.9 and expected.min() < 0.1  # both kinds of text are in it
+
+
+@settings(derandomize=True, max_examples=300, database=None)
+@given(pieces=st.lists(st.sampled_from(
+    ["idiot", "Shit", "ok", "a", " ", "\n", "_", "-", "'", "caf\u00e9", "\u2014", "\u2019",
+     "\u0130", "\u212a", "\u00e9", "\ud800", "\u0663", "\U0001f600", "\u4e2d\u6587", "x2"]),
+    max_size=12))
+def test_tokens_of_any_text_are_the_patterns_tokens(pieces: list[str]) -> None:
+    # The byte-table tokeniser is a speed-up only: in order, the runs the pattern finds in the
+    # lower-cased text (plus one-character runs, which no vocabulary entry matches).
+    text = "".join(pieces)
+    words = toxicity_module._words(text)
+    assert [w for w in words if len(w) >= 2] == re.findall(r"(?u)\b\w\w+\b", text.lower())
