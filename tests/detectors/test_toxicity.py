@@ -109,9 +109,14 @@ def test_docstring_examples_run() -> None:
     assert results.attempted > 0 and results.failed == 0
 
 
+# Vocabulary entries with and without non-ASCII letters, and the characters around them.
+_VOCABULARY_PIECES = ["pokémon", "josé", "連絡", "μελ", "idiot", "shit", " ", "’", "—", "É"]
+
+
 @settings(derandomize=True, max_examples=200, database=None)
-@given(texts=st.lists(st.text(alphabet=st.characters(max_codepoint=127)) | st.text(),
-                     min_size=1, max_size=5))
+@given(texts=st.lists(st.text(alphabet=st.characters(max_codepoint=127)) | st.text()
+                      | st.lists(st.sampled_from(_VOCABULARY_PIECES)).map("".join),
+                      min_size=1, max_size=5))
 def test_fast_vectoriser_gives_the_librarys_matrix(texts: list[str]) -> None:
     # Tokens of ASCII texts come from a byte table, of others from the regex: either way the
     # tf-idf matrix is scikit-learn's, entry for entry.
@@ -146,7 +151,8 @@ def test_the_calibrated_models_in_one_product_give_the_librarys_probabilities() 
     max_size=12))
 def test_tokens_of_any_text_are_the_patterns_tokens(pieces: list[str]) -> None:
     # The byte-table tokeniser is a speed-up only: in order, the runs the pattern finds in the
-    # lower-cased text (plus one-character runs, which no vocabulary entry matches).
+    # lower-cased text, encoded (plus one-character and empty runs, which no vocabulary entry
+    # matches).
     text = "".join(pieces)
-    words = toxicity_module._words(text)
+    words = [w.decode("utf-8", "surrogatepass") for w in toxicity_module._words(text)]
     assert [w for w in words if len(w) >= 2] == re.findall(r"(?u)\b\w\w+\b", text.lower())
