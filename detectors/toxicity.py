@@ -15,7 +15,6 @@ module stays cheap.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import chain, repeat
@@ -71,16 +70,13 @@ class ProfanityCheckScorer:
         return np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
 
 
-# scikit-learn's default token pattern, and the same tokens found faster: findall resumes after
-# each greedy run of word characters, so the word boundaries are implied (no \\b to test at
-# every character).
+# scikit-learn's default token pattern: runs of two or more word characters (\w).
 _DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-_WORD_RUN = re.compile(r"\w\w+")
 # In ASCII text the word characters are [A-Za-z0-9_]: one byte translation lower-cases the
 # text and blanks every other character, and split() gives the runs. Runs of one character
 # come out too, but no vocabulary entry has one (the pattern needs two), so they are dropped
-# with the unknown tokens: the same columns as _WORD_RUN, for a third of the cost. The bytes of
-# non-ASCII characters (all >= 0x80) are kept for _words to sort out.
+# with the unknown tokens: the pattern's columns, for a third of the cost of a regex. The bytes
+# of non-ASCII characters (all >= 0x80) are kept for _words to sort out.
 _WORD_BYTES = bytes(
     byte + 32 if 65 <= byte <= 90 else byte if chr(byte).isalnum() or byte == 95 else 32
     for byte in range(128)
@@ -95,7 +91,7 @@ def _words(text: str) -> list[bytes]:
         return text.encode("ascii").translate(_WORD_BYTES).split()
     # The table blanks the ASCII non-word characters. A text has a few distinct non-ASCII ones
     # (typographic quotes, dashes, accented letters): deleting every ASCII byte leaves their
-    # whole encodings, and each that is not a word character (for re's \\w: alphanumeric) is
+    # whole encodings, and each that is not a word character (for re's \w: alphanumeric) is
     # blanked where it occurs. UTF-8 is self-synchronising, so a character's bytes occur only
     # where it does. A third of the cost of the Unicode pattern over the text.
     data = text.lower().encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
