@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from detectors._char_runs import non_ascii_text
 from detectors._validation import check_int
 
 MODEL_DIR_SETTING = "toxicity_model_dir (SEISMO_TOXICITY_MODEL_DIR)"
@@ -81,7 +82,6 @@ _WORD_BYTES = bytes(
     byte + 32 if 65 <= byte <= 90 else byte if chr(byte).isalnum() or byte == 95 else 32
     for byte in range(128)
 ) + bytes(range(128, 256))
-_ASCII = bytes(range(128))
 
 
 def _words(text: str) -> list[bytes]:
@@ -90,12 +90,11 @@ def _words(text: str) -> list[bytes]:
     if text.isascii():
         return text.encode("ascii").translate(_WORD_BYTES).split()
     # The table blanks the ASCII non-word characters. A text has a few distinct non-ASCII ones
-    # (typographic quotes, dashes, accented letters): deleting every ASCII byte leaves their
-    # whole encodings, and each that is not a word character (for re's \w: alphanumeric) is
-    # blanked where it occurs. UTF-8 is self-synchronising, so a character's bytes occur only
-    # where it does. A third of the cost of the Unicode pattern over the text.
+    # (typographic quotes, dashes, accented letters), and each that is not a word character
+    # (for re's \w: alphanumeric) is blanked where it occurs: UTF-8 is self-synchronising, so
+    # a character's bytes occur only where it does. A third of the cost of the Unicode pattern.
     data = text.lower().encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
-    for char in set(data.translate(None, _ASCII).decode("utf-8", "surrogatepass")):
+    for char in set(non_ascii_text(data)):
         if not char.isalnum():
             data = data.replace(char.encode("utf-8", "surrogatepass"), b" ")
     return data.split()
