@@ -1,4 +1,4 @@
-"""The byte-table run test agrees with the regex it replaces, on any text."""
+"""The byte-table scans agree with the character scans they replace, on any text."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detectors._char_runs as char_runs_module
-from detectors._char_runs import AsciiRun
+from detectors._char_runs import AsciiRun, non_ascii_text
 
 # Class characters, their neighbours and non-ASCII text (accents, CJK, an emoji, a lone
 # surrogate as JSON may carry, a non-ASCII digit): runs form, break and straddle them.
@@ -29,6 +29,13 @@ def test_a_run_is_found_exactly_where_the_regex_finds_one(
 ) -> None:
     expected = re.search(f"[{re.escape(chars)}]{{{length}}}", text) is not None
     assert AsciiRun(chars, length)(text) is expected
+
+
+@settings(derandomize=True, max_examples=300, database=None)
+@given(text=st.lists(_ALPHABET, max_size=40).map("".join))
+def test_the_non_ascii_text_is_every_non_ascii_character_in_order(text: str) -> None:
+    expected = "".join(char for char in text if not char.isascii())
+    assert non_ascii_text(text.encode("utf-8", "surrogatepass")) == expected
 
 
 def test_invalid_arguments_name_themselves() -> None:
