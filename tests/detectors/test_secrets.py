@@ -174,3 +174,23 @@ def test_docstring_examples_run() -> None:
 def test_the_api_key_prefilter_lets_every_provider_prefix_through(prefix: str) -> None:
     # The substring gates are a speed-up only: a text holding a prefix must reach the patterns.
     assert secrets_module._may_hold_api_key(f'client = Client(api_key="{prefix}')
+
+
+# The shortest value each finder reports (random characters where the format has them): the
+# AWS key id, at 20 characters, is what sets secrets_module._SHORTEST_KEY.
+_SHORTEST = [
+    "AKIA2E0A8F3B244C9986", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+    "sk-" + "a1B2c3D4e5F6g7H8i9J0", "sk-ant-" + "a1B2c3D4e5F6g7H8i9J0",
+    "sk_live_" + "a1B2c3D4e5F6g7H8i9J0", "xoxb-1-" + "a1B2c3D4e5F6g7H8i9J0",
+    "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2, "github_pat_" + "a1B2c3D4e5F6g7H8i9J0" * 2,
+    "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5",
+]
+
+
+@pytest.mark.parametrize("key", _SHORTEST)
+def test_the_prefilter_passes_the_shortest_key_of_every_finder(key: str) -> None:
+    # may_find is a speed-up only: it looks for a run of _SHORTEST_KEY token characters, so
+    # every key a finder reports must be one.
+    text = f"aws secret access key is {key} ok"
+    assert SecretScanner().scan(text) and SecretScanner().may_find(text), key
+    assert SecretScanner().may_find(text.replace(key, key[:19])) is False
