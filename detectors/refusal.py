@@ -67,8 +67,8 @@ _REFUSAL = compile_phrases(PHRASE_PATTERN)
 # Every phrase above has one of these words at the start of a word (in normalised text, after
 # a space): a first-person "cannot" of _NEG, or its own words. A completion without any of them
 # skips the phrase search, which is most of them. The gate's pattern starts with a literal, so
-# re jumps from space to space: 1.6 µs per generated completion, against 3.0 for a substring test
-# per word. tests/detectors/test_refusal.py checks that it never hides a phrase.
+# re jumps from space to space: 1.6 µs per generated completion, against 3.0 for a substring
+# test per gate word. tests/detectors/test_refusal.py checks that it never hides a phrase.
 _GATE = re.compile(
     r" (?:ca(?:nt|nnot|n not)|w(?:ont|ill not)|unable|not (?:able|going to|something)"
     r"|as an ai|language model|decline|refuse|against|comfortable)"
