@@ -74,11 +74,9 @@ _GATE = re.compile(
     r"|as an ai|language model|decline|refuse|against|comfortable)"
 )
 
-# Typographic apostrophes and quotes folded to ASCII before normalisation.
-_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'",
-                       "\uff07": "'", "\u201c": '"', "\u201d": '"'})  # fmt: skip
-_APOSTROPHES = tuple(chr(code) for code, folded in _FOLD.items() if folded == "'")
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Typographic apostrophes, dropped like the ASCII one ("I’m" -> "im"); curly quotes, like every
+# other non-ASCII character, become blanks.
+_APOSTROPHES = ("\u2018", "\u2019", "\u201b", "\u02bc", "\u2032", "\uff07")
 # Characters that render as nothing: a completion made only of them is empty.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
@@ -92,12 +90,13 @@ _ASCII_NORMAL = bytes(
 
 def normalize(text: str) -> str:
     """Lower-case, fold quotes, drop apostrophes, collapse everything else to single spaces."""
-    # normalize_plain's result at a third of its cost on ASCII text and a seventh on other text:
-    # one byte translation that lower-cases, blanks and deletes apostrophes, then split/join
-    # collapses the runs of spaces. Every non-ASCII character ends up blank there, and each
-    # byte of its UTF-8 encoding is >= 0x80, so the table blanks it too. What the bytes cannot
-    # tell is done on the text before: lower() (which gives "k" for the Kelvin sign, "i" and a
-    # blank for a dotted capital I) and the deletion of typographic apostrophes.
+    # One byte translation that lower-cases, blanks and deletes apostrophes, then split/join
+    # collapses the runs of spaces: a third of the cost of a regex substitution on ASCII text
+    # and a seventh on other text (tests/detectors/test_refusal.py compares it with one). Every
+    # non-ASCII character ends up blank, and each byte of its UTF-8 encoding is >= 0x80, so the
+    # table blanks it too. What the bytes cannot tell is done on the text before: lower()
+    # (which gives "k" for the Kelvin sign, "i" and a blank for a dotted capital I) and the
+    # deletion of typographic apostrophes.
     if text.isascii():
         data = text.encode("ascii")
     else:
@@ -108,14 +107,6 @@ def normalize(text: str) -> str:
         data = text.encode("utf-8", "surrogatepass")
     words = data.translate(_ASCII_NORMAL, b"'").split()
     return " " + b" ".join(words).decode("ascii") + " "
-
-
-def normalize_plain(text: str) -> str:
-    """:func:`normalize` as one regex substitution, for any text (the reference of the tests)."""
-    # Every character _FOLD maps is non-ASCII: ASCII text skips the translation, which costs a
-    # dictionary look-up per character.
-    folded = (text if text.isascii() else text.translate(_FOLD)).lower().replace("'", "")
-    return " " + _NON_ALNUM.sub(" ", folded).strip() + " "
 
 
 def is_empty_completion(text: str | None) -> bool:
