@@ -23,14 +23,16 @@ $(BIN)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras --group dev
 	touch $@
 
-# What the tests run for real from Debian's packages: Alertmanager, and Chromium to render the
-# HTML report (Kafka comes from Maven Central at first use, see streams/kafka_local.py).
+# What the tests run for real from Debian's packages: Alertmanager, Chromium to render the
+# HTML report, and kcat (librdkafka) to publish every record shape from a client other than
+# Seismo's own (Kafka comes from Maven Central at first use, see streams/kafka_local.py).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
-	@command -v prometheus-alertmanager >/dev/null && command -v chromium >/dev/null || { \
+	@command -v prometheus-alertmanager >/dev/null && command -v chromium >/dev/null && \
+	  command -v kcat >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager \
-	    chromium; }
+	    chromium kcat; }
 	@command -v java >/dev/null && command -v mvn >/dev/null || \
 	  { echo "Java 17 and Maven are needed for the local Kafka broker"; exit 1; }
 

@@ -349,7 +349,7 @@ def watch(worker: WorkerRun, expected: int, broker_pid: int | None,
 def signal_stage(records: list[tuple[bytes, bytes]], batch_size: int) -> tuple[float, list]:
     """CPU seconds of decode + trace_rows + Native encoding (what an ingest process does) over
     the records in worker-sized batches; the encoded blocks."""
-    prepare = Preparer(PrepareConfig.from_settings(Settings()))
+    prepare = Preparer(PrepareConfig.from_settings(Settings(), salt="bench"))
     now = datetime.now(UTC)
     values = [value for _, value in records]
     prepare("trace", values[:100], now)  # warm-up

@@ -162,7 +162,10 @@ def looks_random(token: str, alphabet_size: int, alpha: float) -> bool:
     must also stay within the ``(1 - alpha)``-quantile of random tokens.
     """
     length = len(token)
-    if shannon_entropy(token) < entropy_threshold(length, alphabet_size, alpha):
+    threshold = entropy_threshold(length, alphabet_size, alpha)
+    # Entropy is at most log2 of the number of distinct characters: a token of few symbols
+    # (a hex trace id or digest, 16 of them) fails without counting them, at a tenth the cost.
+    if math.log2(len(set(token)) or 1) < threshold or shannon_entropy(token) < threshold:
         return False
     if alphabet_size < _BASE62:
         return True
@@ -348,6 +351,15 @@ class SecretScanner:
         so it needs no test.
         """
         return "PRIVATE KEY" in text or "eyJ" in text or self._long_token(text)
+
+    def random_token_possible(self, length: int, symbols: int) -> bool:
+        """Whether the ``high_entropy`` finder could report a token of ``length`` characters
+        drawn from at most ``symbols`` distinct ones (False for a hex id of 32 or more, 16
+        symbols, at the default ``alpha``: :func:`looks_random` rejects every token with
+        ``log2`` of its distinct characters under the threshold, before counting them)."""
+        return length >= self.min_entropy_length and math.log2(symbols) >= entropy_threshold(
+            length, _BASE62, self.alpha
+        )
 
     # -- finders ----------------------------------------------------------------------------
 

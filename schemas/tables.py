@@ -9,6 +9,24 @@ WINDOW_METRICS = "window_metrics"
 EMBEDDINGS = "embeddings"
 ALERTS = "alerts"
 BASELINES = "baselines"
+DEPLOYMENT_SECRETS = "deployment_secrets"  # the generated redaction salt: never served
+
+# The column each table's retention (settings ``retention_days_<table>``) counts from: when
+# Seismo stored or computed the row, not the event time, so a backfill of old traffic is kept
+# for the retention period instead of vanishing at the next merge. Tables left out (baselines,
+# alert_states, deployment_secrets) are state a worker reads back, kept until replaced.
+RETENTION_COLUMNS: dict[str, str] = {
+    EVENTS: "ingested_at",
+    FEEDBACK: "ingested_at",
+    EMBEDDINGS: "ingested_at",
+    WINDOW_METRICS: "computed_at",
+    DRIFT: "computed_at",
+    ALERTS: "stored_at",
+}
+# Tables whose rows belong to one trace event (by its event_id): `seismo forget` deletes a
+# user's rows from each of them as well as from events. A new per-event table (judge scores,
+# ...) is added here, and tests/streams/test_forget.py fails until it is.
+EVENT_DATA_TABLES: tuple[str, ...] = (FEEDBACK, EMBEDDINGS)
 
 # The columns the ingest path writes, in the order its rows hold them, with the types the
 # migrations (schemas/clickhouse) give them: the ingest processes encode rows to ClickHouse's

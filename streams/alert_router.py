@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates, WindowOutcome, stream_key
+from streams.alerting.transitions import Transition
 from streams.store import ClickHouseStore
 from streams.window_job import ClosedWindow
 
@@ -41,16 +42,7 @@ class AlertRouter:
         key = stream_key(alert_input)
         states = AlertStates.from_dict(self._states.get(key))
         transitions = self.engine.evaluate(alert_input, states)
-        if transitions:
-            # Keyed by fingerprint: one alert's transitions stay in order in one partition.
-            deliveries = [await self.publish(t.fingerprint.encode(), t.to_json())
-                          for t in transitions]
-            await asyncio.gather(*deliveries)
-            rows = [t.to_row() for t in transitions]
-            await self.store.run(self.store.insert_columns, "alerts",
-                                 list(zip(*rows, strict=True)), ALERT_COLUMNS)
-            for t in transitions:
-                log.info("alert %s %s for %s/%s", t.rule, t.state, t.app, t.model)
+        await self.announce(transitions)
         saved = states.to_dict()
         self._states[key] = saved
         await self.store.run(
@@ -58,3 +50,17 @@ class AlertRouter:
             [[key], [json.dumps(saved)], [datetime.now(UTC)]],
             ("stream", "states", "updated_at"),
         )
+
+    async def announce(self, transitions: Sequence[Transition]) -> None:
+        """Publish transitions to the alerts topic (for the notifiers) and store them."""
+        if not transitions:
+            return
+        # Keyed by fingerprint: one alert's transitions stay in order in one partition.
+        deliveries = [await self.publish(t.fingerprint.encode(), t.to_json())
+                      for t in transitions]
+        await asyncio.gather(*deliveries)
+        rows = [t.to_row() for t in transitions]
+        await self.store.run(self.store.insert_columns, "alerts",
+                             list(zip(*rows, strict=True)), ALERT_COLUMNS)
+        for t in transitions:
+            log.info("alert %s %s for %s/%s", t.rule, t.state, t.app, t.model)

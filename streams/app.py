@@ -1,4 +1,4 @@
-"""The worker: the ingest consumer, the Faust app around it and the read-only web API,
+"""The worker: the ingest consumer, the Faust app around it and its web API (streams.web_api),
 built from one Settings object.
 
 Ingestion (traces, feedback, OTLP) runs in one plain aiokafka consumer,
@@ -13,30 +13,35 @@ from __future__ import annotations
 
 import logging
 import ssl
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import faust
-from faust.web import Request, Response, View
 
 from detectors.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
 from streams.alert_router import AlertRouter
 from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_rules, retry_policy
+from streams.api_tokens import worker_tokens
 from streams.dead_letters import DeadLetters
 from streams.embedding import TextEmbedder
+from streams.faults import with_injected_poison
 from streams.heap import freeze_startup_objects
+from streams.ingest_alerts import poison_transition
 from streams.ingest_consumer import IngestConsumer, consumer_options
 from streams.lag import ConsumerLag
 from streams.metrics import Metrics
 from streams.pipeline import IngestPipeline
 from streams.prepare import PrepareConfig, Preparer
 from streams.prepare_pool import PreparePool
+from streams.progress import ProgressWatch
 from streams.references import ReferenceResolver
+from streams.salt import resolve_salt
 from streams.settings import Settings
 from streams.signal_tests import SignalTests, SignalTestSettings
 from streams.sink import ClickHouseSink
 from streams.store import ClickHouseStore
+from streams.web_api import add_web_api
 from streams.window_job import DriftSettings, WindowJob
 from streams.window_service import WindowService
 from streams.windows import WindowClock, WindowSpec
@@ -143,6 +148,8 @@ def build_app(
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_bind=settings.web_host,
+        # aiohttp's own cap on a body it reads whole; the API reads bodies capped itself.
+        web_application_options={"client_max_size": settings.api_max_body_bytes},
         datadir=f"{settings.data_dir}/faust",
         key_serializer="raw",
         value_serializer="raw",
@@ -160,36 +167,49 @@ def build_app(
     async def send_dead_letter(key: bytes | None, value: bytes | None, headers: list) -> Any:
         return await dlq.send(key=key, value=value, headers=headers)
 
-    redactor = Redactor(settings.redaction_policy, settings.redaction_salt)
+    # One salt for the whole deployment: hash tags and user pseudonyms agree across workers.
+    salt = resolve_salt(settings, store)
+    redactor = Redactor(settings.redaction_policy, salt)
     dead_letters = DeadLetters(send_dead_letter, scrub=dlq_scrubber(redactor))
     # Trace and OTLP batches are prepared in ingest processes (unless there are none), feedback
     # (small, no scanners) in the event loop.
-    config = PrepareConfig.from_settings(settings)
+    config = PrepareConfig.from_settings(settings, salt)
     in_loop = Preparer(config)
     processes = (PreparePool(config, settings.ingest_processes, metrics)
                  if settings.ingest_processes else None)
-    events_prepare = processes.for_source if processes is not None else in_loop.in_loop
+    pool_or_loop = processes.for_source if processes is not None else in_loop.in_loop
+
+    def events_prepare(source: str) -> Any:
+        return with_injected_poison(pool_or_loop(source))  # a no-op unless a fault test asks
+
+    async def announce_poison(topic: str, records: int, detail: str) -> None:
+        try:
+            await router.announce([poison_transition(topic, records, detail)])
+        except Exception:  # the records are in the DLQ and counted; the page is best effort
+            log.exception("ingest: the poison-records alert could not be sent")
+
+    pipeline_options: dict[str, Any] = {
+        "dead_letters": dead_letters, "metrics": metrics, "on_poison": announce_poison,
+        "max_attempts": settings.batch_max_attempts,
+    }
     trace_pipeline = IngestPipeline(
         prepare=events_prepare("trace"),
         sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
-        dead_letters=dead_letters,
-        metrics=metrics,
         on_written=windows.observe,
+        **pipeline_options,
     )
     feedback_pipeline = IngestPipeline(
         prepare=in_loop.in_loop("feedback"),
         sink=ClickHouseSink(store, FEEDBACK, FEEDBACK_COLUMNS),
-        dead_letters=dead_letters,
-        metrics=metrics,
+        **pipeline_options,
     )
     pipelines = {settings.traces_topic: trace_pipeline, settings.feedback_topic: feedback_pipeline}
     if settings.otlp_topic:
         pipelines[settings.otlp_topic] = IngestPipeline(
             prepare=events_prepare("otlp"),
             sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
-            dead_letters=dead_letters,
-            metrics=metrics,
             on_written=windows.observe,
+            **pipeline_options,
         )
     ingest = IngestConsumer(
         pipelines, consumer_options(settings, MAX_RECORD_BYTES), metrics,
@@ -226,18 +246,21 @@ def build_app(
         [t for t in (settings.traces_topic, settings.otlp_topic) if t],
         **settings.kafka_client_options(),
     )
+    progress = ProgressWatch(settings.stall_seconds)
 
     @app.timer(interval=settings.close_check_seconds)
     async def close_windows() -> None:
-        await windows.tick(caught_up=await measure_lag(lag, metrics))
+        await windows.tick(caught_up=await measure_lag(lag, metrics, progress))
 
-    _add_web_api(app, store, metrics)
+    add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)
     app.seismo_metrics = metrics  # type: ignore[attr-defined]
     return app
 
 
-async def measure_lag(lag: ConsumerLag, metrics: Metrics) -> bool:
-    """Publish the group's lag as gauges; True when every event partition is caught up."""
+async def measure_lag(lag: ConsumerLag, metrics: Metrics,
+                      progress: ProgressWatch | None = None) -> bool:
+    """Publish the group's lag as gauges (and hand it to ``progress``); True when every event
+    partition is caught up."""
     partitions = await lag.measure()
     if partitions is None:
         for topic in lag.topics:
@@ -245,53 +268,7 @@ async def measure_lag(lag: ConsumerLag, metrics: Metrics) -> bool:
         return False
     for (topic, partition), behind in partitions.items():
         metrics.set("seismo_consumer_lag", behind, topic=topic, partition=str(partition))
+    if progress is not None:
+        progress.observe(lag.committed, partitions)
+        metrics.set("seismo_stalled_partitions", len(progress.stalled))
     return not any(partitions.values())
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
-def _add_web_api(app: faust.App, store: ClickHouseStore, metrics: Metrics) -> None:
-    """The read-only API other processes use while this worker holds the embedded store."""
-
-    @app.page("/api/health")
-    class Health(View):
-        async def get(self, request: Request) -> Response:
-            return self.json({"ok": True, "counters": metrics.snapshot()})
-
-    @app.page("/api/query")
-    class Query(View):
-        async def post(self, request: Request) -> Response:
-            body = await request.json()
-            try:
-                columns, rows = await store.run(
-                    store.query_readonly, body["sql"], body.get("parameters")
-                )
-            except Exception as exc:  # the reader gets the error, the worker carries on
-                return self.json({"error": str(exc).splitlines()[0]}, status=400)
-            return self.json({"columns": columns, "rows": _json_safe(rows)})
-
-    @app.page("/api/baselines")
-    class Baselines(View):
-        async def post(self, request: Request) -> Response:
-            from streams.baselines import insert_baseline
-
-            try:
-                await store.run(insert_baseline, store, await request.json())
-            except ValueError as exc:
-                return self.json({"error": str(exc)}, status=400)
-            return self.json({"ok": True})
-
-    @app.page("/metrics")
-    class Prometheus(View):
-        async def get(self, request: Request) -> Response:
-            return self.text(metrics.render(), content_type="text/plain; version=0.0.4")

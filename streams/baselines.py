@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.tables import BASELINES
+from streams.api_tokens import client_token
 from streams.exceptions import ConfigError
-from streams.reader import StoreReader
+from streams.reader import StoreReader, bearer
 from streams.references import ReferenceResolver
 from streams.settings import Settings
 from streams.store import ClickHouseStore
@@ -47,8 +48,9 @@ def pin(settings: Settings, body: dict[str, Any]) -> str:
     """Pin through the running worker, or straight into the store when none runs."""
     baseline_row(body)  # fail before touching anything
     url = f"http://{settings.web_host}:{settings.web_port}/api/baselines"
+    headers = {"Content-Type": "application/json", **bearer(client_token(settings))}
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30):
             return "the running worker"

@@ -29,16 +29,26 @@ def _wait_for_api(url: str, worker: subprocess.Popen, timeout: float = 120) -> N
         if worker.poll() is not None:
             raise SeismoError(f"the worker exited with code {worker.returncode}")
         try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2):
-                return
+            _health(url, timeout=2)
+            return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.5)
     raise SeismoError(f"the worker's API at {url} did not answer within {timeout:.0f}s")
 
 
+def _health(api: str, timeout: float) -> dict:
+    """The worker's health report; a 503 ("not progressing") is an answer too."""
+    try:
+        with urllib.request.urlopen(api + "/api/health", timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code != 503:
+            raise
+        return json.loads(exc.read())
+
+
 def _written(api: str) -> float:
-    with urllib.request.urlopen(api + "/api/health", timeout=5) as response:
-        return json.loads(response.read())["counters"].get("seismo_events_written_total", 0)
+    return _health(api, timeout=5)["counters"].get("seismo_events_written_total", 0)
 
 
 def _wait_until_written(api: str, n: int, timeout: float = 60) -> None:

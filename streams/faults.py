@@ -1,6 +1,10 @@
-"""Fault injection for the fault-tolerance tests, at the one boundary they must break: the sink.
+"""Fault injection for the fault-tolerance tests, at the boundaries they must break: the sink,
+and the preparation of a batch.
 
-Off unless ``SEISMO_FAULT_SINK_OUTAGE`` is set, which no deployment does. Its value is
+Off unless ``SEISMO_FAULT_SINK_OUTAGE`` or ``SEISMO_FAULT_POISON`` is set, which no deployment
+does. ``SEISMO_FAULT_POISON`` is a marker: preparing any batch whose values contain it fails,
+as a scanner that crashes on one input would (the poison record the pipeline must isolate).
+``SEISMO_FAULT_SINK_OUTAGE``'s value is
 ``<after_rows>:<seconds>``: once the worker has written ``after_rows`` rows, every ClickHouse
 insert fails for ``seconds``, then inserts succeed again. The outage is placed by stream
 position rather than by wall-clock time so that it lands mid-stream however long the worker
@@ -10,21 +14,29 @@ many parts), so a test can watch that nothing lands meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from streams.exceptions import ConfigError
 from streams.native import NativeBlock
+from streams.prepare import Prepared, PrepareFn
 from streams.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 
 SINK_OUTAGE_ENV = "SEISMO_FAULT_SINK_OUTAGE"
+POISON_ENV = "SEISMO_FAULT_POISON"
+
+
+class InjectedPoison(RuntimeError):
+    """The failure an injected poison record causes in its batch's preparation."""
 
 
 class InjectedSinkOutage(ConnectionError):
@@ -110,3 +122,20 @@ def with_injected_faults(
     if not spec:
         return store
     return SinkOutageStore(store, SinkOutagePlan.parse(spec))  # type: ignore[return-value]
+
+
+def with_injected_poison(prepare: PrepareFn, env: Mapping[str, str] | None = None) -> PrepareFn:
+    """A pipeline's ``prepare`` that fails every batch holding the marker, when a test asked."""
+    marker = (os.environ if env is None else env).get(POISON_ENV, "").encode()
+    if not marker:
+        return prepare
+
+    def poisoned(values: Sequence[bytes | None], now: datetime) -> Awaitable[Prepared]:
+        if not any(value and marker in value for value in values):
+            return prepare(values, now)
+        # Failing when awaited, as a preparation in an ingest process fails.
+        failed: asyncio.Future[Prepared] = asyncio.get_running_loop().create_future()
+        failed.set_exception(InjectedPoison(f"injected poison: a value holds {marker!r}"))
+        return failed
+
+    return poisoned

@@ -26,9 +26,11 @@ and committed (the listener waits until none is in flight; aiokafka hands out no
 while a rebalance is under way), so the worker taking it over starts where this one stopped
 instead of replaying. A commit that fails anyway (the group moved on: the member was too slow
 or lost its session) is logged and counted, not fatal: those records are replayed by their next
-owner and storage drops the doubles. A batch whose preparation or writing raises (an ingest
-process that died included) is replayed, from its first offset, after a pause, and so is the
-batch taken after it: the loop never moves past records it did not write.
+owner and storage drops the doubles. A batch that fails for some record's sake is retried and
+then split by its pipeline until the poison records are isolated and dead-lettered
+(:mod:`streams.pipeline`); only a batch its pipeline could not write at all (the DLQ's broker
+away) is replayed, from its first offset, after a pause, and so is the batch taken after it:
+the loop never moves past records it did not write.
 """
 
 from __future__ import annotations
@@ -62,8 +64,9 @@ class Pipeline(Protocol):
         """Start preparing a batch (it may go on while the one before is written)."""
         ...
 
-    async def write(self, records: Sequence[Record], prepared: Any) -> None:
-        """Returns once the batch is durably written, raises otherwise."""
+    async def write(self, records: Sequence[Record], prepared: Awaitable[Any]) -> None:
+        """Returns once the batch (its preparation awaited here) is durably written, raises
+        otherwise."""
         ...
 
 
@@ -84,6 +87,12 @@ def consumer_options(settings: Settings, max_record_bytes: int) -> dict[str, Any
         "group_id": settings.consumer_group,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
+        # Records of an aborted transaction never happened for their producer (a transactional
+        # app retries them in a new transaction): reading them would store calls twice or store
+        # calls that were rolled back. The price: a partition is read only up to its oldest
+        # open transaction, so a producer that hangs mid-transaction holds it back until the
+        # broker aborts it (the producer's transaction.timeout.ms, one minute by default).
+        "isolation_level": "read_committed",
         "session_timeout_ms": session_ms,
         # A JoinGroup can be held by the broker until a dead member's session expires: the
         # request must outlast the session, or a restarted worker times out and rejoins.
@@ -272,8 +281,7 @@ class IngestConsumer:
         """Write every topic's records, then commit; False when the batch must be replayed."""
         try:
             for topic, records in batch.by_topic.items():
-                prepared = await batch.prepared[topic]
-                await self.pipelines[topic].write(records, prepared)
+                await self.pipelines[topic].write(records, batch.prepared[topic])
         except Exception:
             log.exception("ingest: a batch of %d records failed; replaying it in %.1fs",
                           sum(map(len, batch.by_topic.values())), self.retry_seconds)

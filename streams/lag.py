@@ -44,6 +44,9 @@ class ConsumerLag:
         self.options = client_options
         self._admin: AIOKafkaAdminClient | None = None
         self._offsets: AIOKafkaConsumer | None = None  # no group: only reads offsets
+        # The group's position per partition at the last reading (its committed offset, or the
+        # partition's first when it never committed): what the progress watch compares.
+        self.committed: dict[tuple[str, int], int] = {}
 
     async def measure(self) -> Lag | None:
         """Lag per (topic, partition), or None when the broker could not be asked."""
@@ -65,10 +68,13 @@ class ConsumerLag:
         starts = await offsets.beginning_offsets(partitions)
         committed = await admin.list_consumer_group_offsets(self.group, partitions=partitions)
         lag: Lag = {}
+        positions = {}
         for tp in partitions:
             done = committed.get(tp)
             position = done.offset if done is not None and done.offset >= 0 else starts[tp]
+            positions[(tp.topic, tp.partition)] = position
             lag[(tp.topic, tp.partition)] = max(0, ends[tp] - position)
+        self.committed = positions
         return lag
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:

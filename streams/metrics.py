@@ -9,6 +9,8 @@ HELP = {
     "seismo_records_total": "Kafka records consumed, by topic.",
     "seismo_events_written_total": "Valid events written to ClickHouse, by table.",
     "seismo_dlq_total": "Records sent to the dead-letter topic, by reason.",
+    "seismo_poison_records_total": "Records dead-lettered as poison (their batch failed "
+    "only while they were in it; the rest of the batch was stored), by topic.",
     "seismo_sink_failures_total": "Failed ClickHouse inserts (each retried).",
     "seismo_batches_total": "Batches processed.",
     "seismo_ingest_failures_total": "Ingest consumer failures, by stage (fetch or process: "
@@ -25,6 +27,8 @@ HELP = {
 GAUGE_HELP = {
     "seismo_consumer_lag": "Records published to an event-topic partition and not yet "
     "committed by the worker's group (-1: the broker could not be asked).",
+    "seismo_stalled_partitions": "Event-topic partitions whose committed offset stood still "
+    "for stall_seconds while their lag grew (/api/health answers 503).",
 }
 
 

@@ -37,7 +37,11 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, slots=True)
 class PrepareConfig:
-    """Everything a process needs to build the decoders, the scanner and the price table."""
+    """Everything a process needs to build the decoders, the scanner and the price table.
+
+    ``redaction_salt`` is the deployment's (:func:`streams.salt.resolve_salt`), not only the
+    configured one: every ingest process keys ``hash`` tags and user pseudonyms alike.
+    """
 
     max_event_bytes: int
     max_future_skew_seconds: float
@@ -49,10 +53,12 @@ class PrepareConfig:
     max_otlp_bytes: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PrepareConfig:
+    def from_settings(cls, settings: Settings, salt: str | None = None) -> PrepareConfig:
+        """The configuration of ``settings``, keyed by ``salt`` (default: the configured
+        ``redaction_salt``)."""
         return cls(
-            settings.max_event_bytes, settings.max_future_skew_seconds,
-            settings.redaction_policy, settings.redaction_salt, settings.toxicity_model_dir,
+            settings.max_event_bytes, settings.max_future_skew_seconds, settings.redaction_policy,
+            settings.redaction_salt if salt is None else salt, settings.toxicity_model_dir,
             dict(settings.prices), settings.otlp_encoding, settings.max_otlp_bytes,
         )
 
@@ -92,6 +98,7 @@ class Preparer:
         self.config = config
         self.prices = PriceTable(config.prices)
         self._scanner: SignalScanner | None = None
+        self._redactor: Redactor | None = None
         self._trace = trace_decoder(config.max_event_bytes, config.max_future_skew_seconds)
         self._feedback = feedback_decoder(config.max_event_bytes, config.max_future_skew_seconds)
         self._skew = timedelta(seconds=config.max_future_skew_seconds)
@@ -99,10 +106,15 @@ class Preparer:
         self._feedback_encoder = NativeEncoder(FEEDBACK_SCHEMA)
 
     @property
+    def redactor(self) -> Redactor:
+        if self._redactor is None:
+            self._redactor = Redactor(self.config.redaction_policy, self.config.redaction_salt)
+        return self._redactor
+
+    @property
     def scanner(self) -> SignalScanner:
         if self._scanner is None:
-            redactor = Redactor(self.config.redaction_policy, self.config.redaction_salt)
-            self._scanner = SignalScanner(redactor, self.config.toxicity_model_dir)
+            self._scanner = SignalScanner(self.redactor, self.config.toxicity_model_dir)
         return self._scanner
 
     def __call__(self, source: str, values: Sequence[bytes | None], now: datetime) -> Prepared:
@@ -123,7 +135,7 @@ class Preparer:
             else:
                 valid.append(result)
         if source == "feedback":
-            rows = [feedback_row(e, now) for e in valid]
+            rows = [feedback_row(e, now, self.redactor) for e in valid]
             block, times = self._feedback_encoder.encode(rows), []
         else:
             rows = trace_rows(valid, now, self.prices, self.scanner, source)

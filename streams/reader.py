@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from streams.api_tokens import client_token
+from streams.query_guard import ApiQueries
 from streams.settings import Settings
 from streams.store import ClickHouseStore
 
@@ -20,13 +22,14 @@ class WorkerAPIError(RuntimeError):
 
 
 def query_worker(
-    base_url: str, sql: str, parameters: dict[str, Any] | None = None, timeout: float = 30.0
+    base_url: str, sql: str, parameters: dict[str, Any] | None = None, timeout: float = 30.0,
+    token: str = "",
 ) -> tuple[list[str], list[list[Any]]]:
     body = json.dumps({"sql": sql, "parameters": parameters or {}}).encode()
     request = urllib.request.Request(
         base_url.rstrip("/") + "/api/query",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **bearer(token)},
         method="POST",
     )
     try:
@@ -37,6 +40,11 @@ def query_worker(
     return payload["columns"], payload["rows"]
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for ``token`` (none for "")."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 class StoreReader:
     """Read-only queries against whichever way to the store is open."""
 
@@ -44,17 +52,22 @@ class StoreReader:
         self.settings = settings
         self.base_url = f"http://{settings.web_host}:{settings.web_port}"
         self._store: ClickHouseStore | None = None
+        self._queries: ApiQueries | None = None
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list]:
         if self._store is None:
             try:
-                return query_worker(self.base_url, sql, parameters)
+                return query_worker(self.base_url, sql, parameters,
+                                    token=client_token(self.settings))
             except (urllib.error.URLError, ConnectionError):
                 self._store = ClickHouseStore(
                     self.settings.clickhouse_url, self.settings.clickhouse_database
                 )
                 self._store.migrate()
-        return self._store.query_readonly(sql, parameters)
+            # The same checks and limits as the worker's API: one way to read, not two.
+            self._queries = ApiQueries.from_settings(self._store, self.settings)
+        assert self._queries is not None
+        return self._queries.run(sql, parameters)
 
     def close(self) -> None:
         if self._store is not None:

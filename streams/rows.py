@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from detectors.redaction import Redactor
 from schemas.events import FeedbackEvent, TraceEvent
 from streams.pricing import PriceTable
 from streams.signals import EventSignals, SignalScanner
@@ -36,18 +37,24 @@ def event_row(
     signals: EventSignals,
     source: str = "trace",
 ) -> tuple[Any, ...]:
-    """One row in ``schemas.tables.EVENT_COLUMNS`` order; texts as the redaction left them."""
+    """One row in ``schemas.tables.EVENT_COLUMNS`` order; every text as the redaction left it.
+
+    ``event_id`` is stored as sent: it is the producer's idempotency key and what feedback
+    names its trace by, an opaque id the contract asks apps for, not text about anyone.
+    """
+    (app, model, environment, provider, error_type, prompt_template, prompt_version,
+     conversation_id, trace_id, span_id, parent_span_id, chain_step) = signals.fields
     return (
         event.event_id,
         event.event_time,
         ingested_at,
-        event.app,
-        event.model,
-        event.environment or "",
-        event.provider or "",
+        app,
+        model,
+        environment,
+        provider,
         source,
         event.status or ("error" if event.error_type else "ok"),
-        event.error_type or "",
+        error_type,
         event.latency_ms,
         event.ttft_ms,
         event.prompt_tokens,
@@ -57,18 +64,18 @@ def event_row(
         prices.cost(event.model, event.prompt_tokens, event.completion_tokens),
         signals.prompt,
         signals.completion,
-        event.prompt_template or "",
-        event.prompt_version or "",
+        prompt_template,
+        prompt_version,
         event.temperature,
-        event.conversation_id or "",
-        event.trace_id or "",
-        event.span_id or "",
-        event.parent_span_id or "",
-        event.chain_step or "",
+        conversation_id,
+        trace_id,
+        span_id,
+        parent_span_id,
+        chain_step,
         event.step_index,
-        event.user_id or "",
+        signals.user_id,
         signals.reference,
-        event.metadata_strings(),
+        signals.metadata,
         signals.toxicity_prompt,
         signals.toxicity_completion,
         signals.injection_score,
@@ -91,7 +98,11 @@ def trace_rows(
             for e, s in zip(events, signals, strict=True)]
 
 
-def feedback_row(event: FeedbackEvent, ingested_at: datetime) -> tuple[Any, ...]:
+def feedback_row(event: FeedbackEvent, ingested_at: datetime, redactor: Redactor
+                 ) -> tuple[Any, ...]:
+    """One row in ``schemas.tables.FEEDBACK_COLUMNS`` order, comment and source redacted
+    (``event_id`` as sent: the trace's, see :func:`event_row`). The feedback table has no count
+    columns: what the comment holds is redacted but counted nowhere."""
     return (
         event.event_id,
         event.event_time,
@@ -99,6 +110,6 @@ def feedback_row(event: FeedbackEvent, ingested_at: datetime) -> tuple[Any, ...]
         event.value,
         event.score,
         event.thumb or "",
-        event.comment or "",
-        event.source or "",
+        redactor(event.comment) if event.comment else "",
+        redactor(event.source) if event.source else "",
     )

@@ -6,6 +6,7 @@ Everything configurable lives here, is validated once at start, and a bad value 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from schemas.tables import RETENTION_COLUMNS
 from streams.exceptions import ConfigError
 
 ENV_PREFIX = "SEISMO_"
@@ -28,6 +30,7 @@ REFERENCE_POLICIES = ("first_k", "trailing", "pinned")
 EMBEDDING_BACKENDS = ("torch", "onnx-int8")
 MAPPING_SETTINGS = ("prices", "max_rates", "slo_p95_ms")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MAX_RETENTION_DAYS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,30 @@ class Settings:
     data_dir: str = ".seismo"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    # The worker's API (README, API and security): bearer tokens, an admin one in api_token
+    # (or api_token_file), named read/admin ones in api_tokens_file ("name scope token" lines).
+    # With none set the worker generates one into <data_dir>/api_token and serves loopback only.
+    api_token: str = field(default="", repr=False)
+    api_token_file: str = ""
+    api_tokens_file: str = ""
+    metrics_public: bool = True  # /metrics without a token, for a Prometheus on the network
+    api_max_body_bytes: int = 1_048_576
+    # Limits ClickHouse enforces on every POST /api/query. The store runs one call at a time,
+    # so a query holds up the worker's inserts while it runs: keep the time modest.
+    query_timeout_seconds: float = 10.0
+    query_max_result_rows: int = 100_000
+    query_max_result_bytes: int = 64 * 1024 * 1024
+    query_max_rows_to_read: int = 1_000_000_000
+    query_max_bytes_to_read: int = 16 * 1024 * 1024 * 1024
+    query_max_memory_bytes: int = 1024 * 1024 * 1024
     batch_size: int = 2000
     batch_seconds: float = 1.0
+    # Tries of a batch that fails for some record's sake (not ClickHouse or the DLQ being away,
+    # which are waited out) before it is split to dead-letter its poison records as "poison".
+    batch_max_attempts: int = 3
+    # /api/health says "not progressing" (503) once a partition's committed offset has stood
+    # still this long while its lag grew.
+    stall_seconds: float = 60.0
     # Processes that decode and scan the trace and OTLP batches beside the worker's event loop
     # (0: all of it in the event loop); see streams/prepare_pool.py. Two use both cores of a
     # 2-core machine: the event loop's own share (inserts, commits) is small beside them.
@@ -90,7 +115,8 @@ class Settings:
     max_event_bytes: int = 1_048_576
     max_future_skew_seconds: float = 3600.0
     redaction_policy: str = "redact"
-    redaction_salt: str = field(default="", repr=False)  # required by the hash policy
+    # Keys hash tags and user_id pseudonyms; empty: one generated per deployment (streams.salt).
+    redaction_salt: str = field(default="", repr=False)
     log_format: str = "auto"  # auto | json | console
     # Windows
     window_seconds: float = 300.0
@@ -148,6 +174,18 @@ class Settings:
     notify_timeout_seconds: float = 10.0
     notify_initial_backoff_seconds: float = 0.5
     notify_max_backoff_seconds: float = 30.0
+    # Retention in days per table (0: keep forever), a ClickHouse TTL counted from when the row
+    # was stored, set by the worker's migrations. The per-event tables hold what users wrote
+    # (prompts, completions, feedback comments), so they are kept for the shortest time that
+    # still covers an incident review; embeddings a quarter, as pinned baselines and first_k
+    # references read their sample from them; the aggregates hold no user text and serve a
+    # year-over-year look at the same month (README, Retention and deletion).
+    retention_days_events: int = 30
+    retention_days_feedback: int = 30
+    retention_days_embeddings: int = 90
+    retention_days_window_metrics: int = 395
+    retention_days_drift: int = 395
+    retention_days_alerts: int = 395
     prices: Mapping[str, ModelPrice] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     max_rates: Mapping[str, float] = field(default_factory=dict)  # TOML only: absolute limits
     slo_p95_ms: Mapping[str, float] = field(default_factory=dict)  # TOML only: per app
@@ -159,20 +197,29 @@ class Settings:
                "must be at least 6 (the broker's group.min.session.timeout.ms)")
         _check(self.batch_size >= 1, "batch_size", "must be at least 1")
         _check(self.batch_seconds > 0, "batch_seconds", "must be positive")
+        _check(self.batch_max_attempts >= 1, "batch_max_attempts", "must be at least 1")
+        _check(self.stall_seconds > 0, "stall_seconds", "must be positive")
         _check(self.ingest_processes >= 0, "ingest_processes", "must be 0 or more")
         _check(self.max_event_bytes >= 1024, "max_event_bytes", "must be at least 1024")
         _check(self.max_future_skew_seconds >= 0, "max_future_skew_seconds", "must be >= 0")
         _check(1 <= self.web_port <= 65535, "web_port", "must be a TCP port")
+        _check(
+            _is_loopback(self.web_host)
+            or bool(self.api_token or self.api_token_file or self.api_tokens_file),
+            "web_host",
+            f"{self.web_host} is reachable from the network: set api_token (or api_token_file, "
+            "api_tokens_file) before serving the API there",
+        )
+        _check(self.api_max_body_bytes >= 1024, "api_max_body_bytes", "must be at least 1024")
+        _check(self.query_timeout_seconds > 0, "query_timeout_seconds", "must be positive")
+        for name in ("query_max_result_rows", "query_max_result_bytes", "query_max_rows_to_read",
+                     "query_max_bytes_to_read", "query_max_memory_bytes"):
+            _check(getattr(self, name) >= 1, name, "must be at least 1")
         _check(1 <= self.kafka_port <= 65535, "kafka_port", "must be a TCP port")
         _check(
             self.redaction_policy in REDACTION_POLICIES,
             "redaction_policy",
             f"must be one of {', '.join(REDACTION_POLICIES)}, got {self.redaction_policy!r}",
-        )
-        _check(
-            self.redaction_policy != "hash" or bool(self.redaction_salt),
-            "redaction_salt",
-            "is required with redaction_policy=hash (an unsalted hash of an e-mail is reversible)",
         )
         _check(
             self.kafka_security_protocol in KAFKA_SECURITY_PROTOCOLS,
@@ -230,6 +277,11 @@ class Settings:
             "embedding_backend",
             f"{self.embedding_backend} runs on the CPU; set embedding_device to auto or cpu",
         )
+        for name in self.retention_days():
+            # DateTime ends in 2106: a TTL beyond it wraps around and would expire rows at once.
+            _check(0 <= getattr(self, f"retention_days_{name}") <= MAX_RETENTION_DAYS,
+                   f"retention_days_{name}",
+                   f"must be 0 (keep forever) to {MAX_RETENTION_DAYS} days")
         scheme = urlparse(self.clickhouse_url).scheme
         _check(
             scheme in CLICKHOUSE_SCHEMES,
@@ -251,6 +303,10 @@ class Settings:
         if self.alerts_file:
             return Path(self.alerts_file)
         return Path(__file__).parent / "alerting" / "default_rules.yaml"
+
+    def retention_days(self) -> dict[str, int]:
+        """Days each table of ``schemas.tables.RETENTION_COLUMNS`` keeps its rows (0: forever)."""
+        return {table: getattr(self, f"retention_days_{table}") for table in RETENTION_COLUMNS}
 
     def drift_field_list(self) -> list[str]:
         return [f.strip() for f in self.drift_fields.split(",") if f.strip()]
@@ -289,8 +345,30 @@ class Settings:
             options["ssl_context"] = context
         return options
 
+    def secret(self, name: str) -> str:
+        """The secret setting ``name``, or the stripped content of its ``<name>_file``."""
+        value = getattr(self, name)
+        path = getattr(self, name + "_file")
+        if value and path:
+            raise ConfigError(name, f"set either {name} or {name}_file, not both")
+        if not path:
+            return value
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(name + "_file", f"cannot read {path}: {exc.strerror}") from None
+
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 def _check(ok: bool, name: str, message: str) -> None:

@@ -1,6 +1,13 @@
 """Per-event signals, on every event before anything is stored: redaction and counts of PII
 and secrets, toxicity, refusals, prompt-injection score.
 
+Every text field an app fills is redacted and counted, not only the prompt, completion and
+reference: the labels and identifiers (:data:`TEXT_FIELDS`), metadata keys and values, and
+``user_id``, which is stored as a keyed pseudonym instead (:meth:`Redactor.pseudonym`). Those
+short values mostly repeat (app, model, environment, metadata), so a bounded map from value to
+result keeps them cheap; ids that never repeat (trace and span ids, UUIDs) are told clean by
+their shape (:meth:`Redactor.plain_identifier`) instead of a scan.
+
 Toxicity is scored for a whole batch at once (the classifier is vectorised). The injection
 score here is the pattern part of :class:`detectors.InjectionScorer`: embedding similarity to
 known attacks needs an embedding of every prompt, which the bounded embedding budget does not
@@ -17,6 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 from detectors import InjectionScorer, RefusalDetector, make_toxicity_scorer
@@ -30,15 +38,31 @@ MAX_CACHED_CHARS = 2048
 where something was redacted, a second time as stored, so this bounds its memory at
 ``2 * size * MAX_CACHED_CHARS`` characters per role (about 1 MB per role on generated traffic,
 where texts average 200-250 characters)."""
+MAX_FIELD_VALUES = 8192
+"""Distinct short field values whose redaction is kept (see :class:`FieldRedactor`)."""
+
+# The fields besides prompt, completion, reference and metadata that an app fills with text,
+# in the order of EventSignals.fields. ``app`` and ``model`` are the stream key: they are
+# redacted too, since a secret must not reach storage (or an alert) through any field; a key
+# holding none, as every real one does, stays as it is, so windows and alerts keep their key.
+TEXT_FIELDS = (
+    "app", "model", "environment", "provider", "error_type", "prompt_template",
+    "prompt_version", "conversation_id", "trace_id", "span_id", "parent_span_id", "chain_step",
+)
+_text_fields = attrgetter(*TEXT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
 class EventSignals:
-    """What the scanners found in one event, and its texts as they may be stored."""
+    """What the scanners found in one event, and its texts as they may be stored: ``fields``
+    are the :data:`TEXT_FIELDS` (``""`` where absent), ``user_id`` the pseudonym."""
 
     prompt: str
     completion: str
     reference: str
+    fields: tuple[str, ...]
+    metadata: dict[str, str]
+    user_id: str
     toxicity_prompt: float
     toxicity_completion: float
     injection_score: float
@@ -117,6 +141,78 @@ class TextCache(Generic[V]):
         return out  # type: ignore[return-value]  # every slot is filled above
 
 
+class FieldRedactor:
+    """The policy over an event's short fields (:data:`TEXT_FIELDS`, metadata, ``user_id``),
+    with each distinct value's result kept: most values repeat from event to event.
+
+    The map is cleared when it holds ``size`` values: ids that never repeat fill it, and
+    recomputing the few values that do costs less than an LRU's bookkeeping on every lookup.
+    """
+
+    def __init__(self, redactor: Redactor, size: int = MAX_FIELD_VALUES) -> None:
+        self.redactor = redactor
+        self.size = size
+        self._values: dict[str, tuple[str, dict[str, int]]] = {}
+        self._users: dict[str, str] = {}
+
+    def value(self, text: str) -> tuple[str, dict[str, int]]:
+        """The value as stored and the types found in it (non-zero counts only)."""
+        known = self._values.get(text)
+        if known is not None:
+            return known
+        if self.redactor.plain_identifier(text):
+            # A trace or span id, a UUID: nothing to find, told by its shape (a scan of a trace
+            # id costs about 10 µs, this 0.3). Not kept: such ids rarely repeat, and would push
+            # out the values that do.
+            return text, {}
+        findings = self.redactor.scan(text)
+        if findings:
+            result = self.redactor.apply_findings(text, findings)
+            known = result.text, {k: v for k, v in result.counts_by_type.items() if v}
+        else:
+            known = text, {}
+        if len(self._values) >= self.size:
+            self._values.clear()
+        if len(text) <= MAX_CACHED_CHARS:
+            self._values[text] = known
+        return known
+
+    def user(self, user_id: str) -> str:
+        known = self._users.get(user_id)
+        if known is None:
+            known = self.redactor.pseudonym(user_id)
+            if len(self._users) >= self.size:
+                self._users.clear()
+            self._users[user_id] = known
+        return known
+
+    def fields(self, event: TraceEvent, found: list[dict[str, int]]
+               ) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The event's :data:`TEXT_FIELDS` and metadata as stored; the types found in them are
+        appended to ``found``."""
+        value = self.value
+        stored = []
+        for text in _text_fields(event):
+            if text:
+                text, types = value(text)
+                if types:
+                    found.append(types)
+            stored.append(text or "")
+        metadata = event.metadata_strings()
+        if metadata:
+            redacted = {}
+            for key, text in metadata.items():
+                key, key_types = value(key)
+                text, types = value(text)
+                if key_types:
+                    found.append(key_types)
+                if types:
+                    found.append(types)
+                redacted[key] = text
+            metadata = redacted
+        return tuple(stored), metadata
+
+
 class SignalScanner:
     def __init__(
         self, redactor: Redactor, toxicity_model_dir: str = "",
@@ -129,8 +225,9 @@ class SignalScanner:
         self._secret_types = set(redactor.secrets.types)
         self.prompts: TextCache[TextSignals] = TextCache(cache_size)
         self.completions: TextCache[TextSignals] = TextCache(cache_size)
+        self.fields = FieldRedactor(redactor)
 
-    def _split(self, *found: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    def _split(self, found: Sequence[dict[str, int]]) -> tuple[dict[str, int], dict[str, int]]:
         """PII and secret counts summed over the texts' non-zero counts."""
         counts: dict[str, int] = {}
         for text_found in found:
@@ -164,15 +261,18 @@ class SignalScanner:
         completions = self.completions.get_many([e.completion or "" for e in events],
                                                 self._scan_completions)
         out = []
+        redact_fields, user = self.fields.fields, self.fields.user
         for event, prompt, completion in zip(events, prompts, completions, strict=True):
             # Most events carry no reference: skip the scan of an empty text (~3 % of the path).
             reference = (self.text_signals(event.reference, 0.0, 0.0)
                          if event.reference else _NO_TEXT)
-            # Most texts hold no finding: no counts to add up.
-            pii, secrets = (self._split(prompt.found, completion.found, reference.found)
-                            if prompt.found or completion.found or reference.found else ({}, {}))
+            found = [f for f in (prompt.found, completion.found, reference.found) if f]
+            fields, metadata = redact_fields(event, found)
+            # Most events hold no finding: no counts to add up.
+            pii, secrets = self._split(found) if found else ({}, {})
             out.append(EventSignals(
-                prompt.text, completion.text, reference.text,
+                prompt.text, completion.text, reference.text, fields, metadata,
+                user(event.user_id) if event.user_id else "",
                 prompt.toxicity, completion.toxicity if event.completion else 0.0,
                 prompt.flag, bool(completion.flag), pii, secrets,
             ))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -19,13 +19,14 @@ from urllib.parse import urlparse
 
 from streams.exceptions import ConfigError
 from streams.native import NativeBlock
+from streams.retention import retention_statements
 
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
 # Tables are partitioned by month: a batch of events spread over more than 100 months (a
 # backfill, a broken producer clock) would otherwise be refused for good, and the worker would
 # retry it forever.
 _INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
-_READ_ONLY_SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS)\b", re.IGNORECASE)
+_MUTATION_SETTINGS = {"mutations_sync": 2}
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -91,13 +92,23 @@ class ClickHouseStore:
                 self._client = self._connect()
             return self._client
 
-    def migrate(self) -> list[str]:
-        """Apply every DDL file in order; each statement is idempotent (IF NOT EXISTS)."""
+    def migrate(self, retention: Mapping[str, int] | None = None) -> list[str]:
+        """Apply every DDL file in order (each statement is idempotent: IF NOT EXISTS), then the
+        retention: days per table, 0 keeps forever (streams.retention); None leaves the tables'
+        TTLs as they are, for the processes that only read or pin."""
         applied = []
         for name, sql in migration_files():
             for statement in split_statements(sql):
                 self.client.command(statement)
             applied.append(name)
+        if retention:
+            _, rows = self.query(
+                "SELECT name, create_table_query FROM system.tables "
+                "WHERE database = currentDatabase()"
+            )
+            for statement in retention_statements(dict(rows), retention):
+                self.command(statement)
+                applied.append(statement)
         return applied
 
     # -- blocking calls ------------------------------------------------------------------------
@@ -116,24 +127,39 @@ class ClickHouseStore:
             self.client.raw_insert(table, list(column_names), block.data, fmt="Native",
                                    settings=_INSERT_SETTINGS)
 
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list]:
+    def query(
+        self, sql: str, parameters: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> tuple[list[str], list]:
         with self._lock:
-            result = self.client.query(sql, parameters=parameters)
+            try:
+                result = self.client.query(sql, parameters=parameters, settings=settings)
+            except Exception:
+                self._discard_partial_result()
+                raise
         return list(result.column_names), [list(r) for r in result.result_rows]
 
-    def query_readonly(
-        self, sql: str, parameters: dict[str, Any] | None = None
-    ) -> tuple[list[str], list]:
-        """A query a remote reader sent: only reads, enforced by ClickHouse itself too."""
-        if not _READ_ONLY_SQL.match(sql):
-            raise ValueError("only SELECT, WITH, SHOW, DESCRIBE and EXISTS queries are served")
-        with self._lock:
-            result = self.client.query(sql, parameters=parameters, settings={"readonly": 1})
-        return list(result.column_names), [list(r) for r in result.result_rows]
+    def _discard_partial_result(self) -> None:
+        """After a query the embedded engine stopped midway (a limit, a timeout), the blocks
+        it had already produced stay in its output and lead the next query's answer, which
+        then fails to decode (chdb 26.9): one throw-away query takes them."""
+        if urlparse(self.url).scheme != "chdb":
+            return
+        try:
+            self.client.query("SELECT 1")
+        except Exception:  # the leftovers, consumed
+            pass
+
 
     def command(self, sql: str) -> Any:
         with self._lock:
             return self.client.command(sql)
+
+    def mutate(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        """An ``ALTER TABLE … DELETE``, returned from once every part is rewritten without the
+        rows (``mutations_sync=2``), not merely queued."""
+        with self._lock:
+            self.client.command(sql, parameters=parameters, settings=_MUTATION_SETTINGS)
 
     def close(self) -> None:
         if self._client is not None:

@@ -24,7 +24,7 @@ def prepare(settings: Settings) -> ClickHouseStore:
     """Everything that can fail on configuration, before Faust starts (ConfigError if so)."""
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     store = ClickHouseStore(settings.clickhouse_url, settings.clickhouse_database)
-    store.migrate()
+    changes = [c for c in store.migrate(settings.retention_days()) if c.startswith("ALTER")]
     source = settings.topic_partitions
     asyncio.run(
         ensure_topics(
@@ -40,6 +40,9 @@ def prepare(settings: Settings) -> ClickHouseStore:
             **settings.kafka_client_options(),
         )
     )
+    # Logged once every check has passed, so that a bad setting is still one line of output.
+    if changes:
+        log.info("retention changed: %s", "; ".join(changes))
     return store
 
 

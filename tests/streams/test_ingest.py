@@ -147,6 +147,7 @@ def test_sigterm_half_way_loses_and_duplicates_nothing(deployment: Deployment) -
         ({"SEISMO_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "kafka_bootstrap_servers"),
         ({"SEISMO_BATCH_SIZE": "many"}, "SEISMO_BATCH_SIZE"),
         ({"SEISMO_REDACTION_POLICY": "shred"}, "redaction_policy"),
+        ({"SEISMO_WEB_HOST": "0.0.0.0"}, "web_host"),  # the network, and no api_token
     ],
 )
 def test_bad_configuration_is_one_line_naming_the_setting(tmp_path, env, setting) -> None:

@@ -107,7 +107,7 @@ def ingest(
     settings = Settings(kafka_bootstrap_servers=bootstrap, consumer_group=group,
                         traces_topic=topic, batch_size=batch_size)
     metrics = Metrics()
-    config = PrepareConfig.from_settings(settings)
+    config = PrepareConfig.from_settings(settings, salt="deployment-salt")  # as a worker keys it
     pool = PreparePool(config, processes, metrics) if processes else None
     pipeline = IngestPipeline(
         prepare=pool.for_source("trace") if pool else Preparer(config).in_loop("trace"),

@@ -66,7 +66,7 @@ def test_feedback_blocks_store_what_a_client_insert_stores(chdb_store: ClickHous
                      f'"2026-11-23T09:00:0{i % 10}Z", "comment": "c{i}", "source": "app"}}'
                      .encode(), NOW) for i in range(40)]
     events += [decode(b'{"event_id": "t", "thumb": "down", "timestamp": 1700000000000}', NOW)]
-    rows = [feedback_row(e, NOW) for e in events]
+    rows = [feedback_row(e, NOW, Redactor()) for e in events]
     by_client, by_block = copy_of(chdb_store, FEEDBACK), copy_of(chdb_store, FEEDBACK)
     chdb_store.insert_columns(by_client, list(zip(*rows, strict=True)), FEEDBACK_COLUMNS)
     block = NativeEncoder(FEEDBACK_SCHEMA).encode(rows)

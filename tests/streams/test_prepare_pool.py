@@ -22,7 +22,8 @@ from streams.store import ClickHouseStore
 from tests.streams.otlp.fixtures import export_request, json_bytes
 from tests.streams.tables import contents, copy_of
 
-CONFIG = PrepareConfig.from_settings(Settings())
+# Keyed like a worker's (streams.salt): every ingest process then pseudonymises user ids alike.
+CONFIG = PrepareConfig.from_settings(Settings(), salt="deployment-salt")
 NOW = datetime.now(UTC)
 
 

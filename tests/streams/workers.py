@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from streams.api_tokens import client_token
 from streams.reader import query_worker
+from streams.settings import load_settings
 from streams.topics import ensure_topics
 
 
@@ -108,8 +111,18 @@ class Deployment:
         try:
             with urllib.request.urlopen(self.api + "/api/health", timeout=2):
                 return True
+        except urllib.error.HTTPError:  # it answers: unhealthy (503, not progressing) is up
+            return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """The /api/health status code and body (503 included: the body says why)."""
+        try:
+            with urllib.request.urlopen(self.api + "/api/health", timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
@@ -121,8 +134,14 @@ class Deployment:
         self.process = None
         return code
 
+    @property
+    def token(self) -> str:
+        """The token a CLI with this deployment's settings sends (the worker's generated admin
+        token unless extra_env configures one)."""
+        return client_token(load_settings(env=self.env()))
+
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[list[Any]]:
-        return query_worker(self.api, sql, parameters)[1]
+        return query_worker(self.api, sql, parameters, token=self.token)[1]
 
     def scalar(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         return self.query(sql, parameters)[0][0]

@@ -7,7 +7,6 @@ never logged and not part of the settings' ``repr``.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from streams.alerting.notifiers.alertmanager import AlertmanagerNotifier
 from streams.alerting.notifiers.base import Notifier, is_http_url
@@ -53,7 +52,7 @@ def build_notifiers(config: Settings) -> list[Notifier]:
                 retry=retry,
             )
         )
-    routing_key = _secret(config, "pagerduty_routing_key")
+    routing_key = config.secret("pagerduty_routing_key")
     if routing_key:
         notifiers.append(
             PagerDutyNotifier(
@@ -65,7 +64,7 @@ def build_notifiers(config: Settings) -> list[Notifier]:
                 retry=retry,
             )
         )
-    slack_url = _secret(config, "slack_webhook_url")
+    slack_url = config.secret("slack_webhook_url")
     if slack_url:
         notifiers.append(
             SlackNotifier(
@@ -75,7 +74,7 @@ def build_notifiers(config: Settings) -> list[Notifier]:
             )
         )
     if config.webhook_url:
-        secret = _secret(config, "webhook_secret")
+        secret = config.secret("webhook_secret")
         if not secret:
             raise ConfigError("webhook_secret", "is required when webhook_url is set")
         states = _choices(config.webhook_states, "webhook_states", STATES)
@@ -106,20 +105,6 @@ def _choices(text: str, setting: str, allowed: tuple[str, ...]) -> list[str] | N
         if item not in allowed:
             raise ConfigError(setting, f"{item!r} is not one of {', '.join(allowed)}")
     return items or None
-
-
-def _secret(config: Settings, name: str) -> str:
-    """The secret's value, or the stripped content of its ``*_file``."""
-    value = getattr(config, name)
-    path = getattr(config, name + "_file")
-    if value and path:
-        raise ConfigError(name, f"set either {name} or {name}_file, not both")
-    if not path:
-        return value
-    try:
-        return Path(path).read_text().strip()
-    except OSError as exc:
-        raise ConfigError(name + "_file", f"cannot read {path}: {exc.strerror}") from None
 
 
 def _items(text: str) -> list[str]:

@@ -145,12 +145,16 @@ def as_utc(moment: datetime) -> datetime:
 def test_rows_from_the_worker_api_give_the_same_report(built, incident: Incident) -> None:
     """The worker API takes parameters and sends rows as JSON (times as ISO strings, NaN as
     null)."""
-    from streams.app import _json_safe  # the API's own encoding
+    from streams.query_guard import ApiQueries, QueryLimits
+    from streams.settings import Settings
+    from streams.web_api import _json_safe  # the API's own encoding
+
+    queries = ApiQueries(incident.store, QueryLimits.from_settings(Settings()))
 
     class ThroughAPI:
         def query(self, sql, parameters=None):
             parameters = json.loads(json.dumps(parameters))
-            columns, rows = incident.store.query_readonly(sql, parameters)
+            columns, rows = queries.run(sql, parameters)
             payload = json.loads(json.dumps({"columns": columns, "rows": _json_safe(rows)}))
             return payload["columns"], payload["rows"]
 
