@@ -25,3 +25,8 @@ class SinkUnavailable(SeismoError):
     def __init__(self, message: str, retry_after: float) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class RowsRefused(SeismoError):
+    """ClickHouse refused a batch's rows for their content (not for being unavailable): the
+    batch is retried, then split, so the record that makes it fail is dead-lettered."""
