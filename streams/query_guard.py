@@ -164,6 +164,8 @@ def _check_table(name: str, tables: frozenset[str], database: str, with_names: b
         raise QueryRefused(f"table {name} is not served: only the {database} database is")
     if table in tables:
         return
+    if table in NOT_SERVED:  # even where a WITH name could shadow it: refusing that costs none
+        raise QueryRefused(f"table {name} is not served")
     # An unqualified name resolves in the session's database (Seismo's) or to a WITH name; the
     # tree does not say which WITH names there are, so with any present it is left to
     # ClickHouse, which refuses a name that is neither.
