@@ -159,11 +159,15 @@ def files(root: Path) -> dict[str, tuple[int, int]]:
     targets), with its size and modification time; not the store's own nor the worker's log,
     which change with ingestion."""
     found = {}
-    for path in root.rglob("*"):
-        inside = path.relative_to(root)
-        if path.is_file() and inside.parts[0] != "chdb" and not inside.name.endswith(".log"):
-            info = path.stat()
-            found[str(inside)] = (info.st_size, info.st_mtime_ns)
+    for folder, subfolders, names in os.walk(root):
+        if Path(folder) == root:
+            # Not descended into at all: ingestion creates and removes parts there meanwhile.
+            subfolders[:] = [d for d in subfolders if d != "chdb"]
+        for name in names:
+            if not name.endswith(".log"):
+                info = (Path(folder) / name).stat()
+                found[str((Path(folder) / name).relative_to(root))] = (info.st_size,
+                                                                        info.st_mtime_ns)
     return found
 
 
