@@ -25,7 +25,7 @@ $(BIN)/.installed: $(UV) pyproject.toml uv.lock
 
 # What the tests run for real from Debian's packages: Alertmanager, Chromium to render the
 # HTML report, and kcat (librdkafka) to publish every record shape from a client other than
-# Seismo's own (Kafka comes from Maven Central at first use, see streams/kafka_local.py).
+# Seismo's own (Kafka comes from Maven Central at first use, see streams/kafka/local_broker.py).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@command -v prometheus-alertmanager >/dev/null && command -v chromium >/dev/null && \

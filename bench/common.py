@@ -146,7 +146,7 @@ def generated_events(
 
     ``start`` defaults to a fixed date, so the same arguments give the same events.
     """
-    from streams.generator import GeneratorConfig, TrafficGenerator
+    from streams.testing.generator import GeneratorConfig, TrafficGenerator
 
     start = start or datetime(2026, 1, 1, tzinfo=UTC)
     return list(TrafficGenerator(GeneratorConfig(seed=seed, start=start, **config)).events(n))
@@ -171,7 +171,7 @@ def encoded_events(
     n: int, seed: int = 0, start: datetime | None = None
 ) -> list[tuple[bytes, bytes]]:
     """``n`` generated events as Kafka records: (key ``app/model``, UTF-8 JSON value)."""
-    from streams.generator import to_json_line
+    from streams.testing.generator import to_json_line
 
     return [(f"{e['app']}/{e['model']}".encode(), to_json_line(e))
             for e in generated_events(n, seed, start, **SIGNAL_MIX)]

@@ -25,7 +25,7 @@ from common import (
 )
 
 from detectors import CentroidDrift, MMDDrift
-from detectors.kernels import gaussian_kernel
+from detectors.drift.kernels import gaussian_kernel
 
 
 @dataclass(frozen=True)

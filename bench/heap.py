@@ -36,7 +36,7 @@ from streams.heap import release_free_heap, tune_malloc
 if {tuned}:
     tune_malloc()
 from detectors import MMDDrift
-from streams.embedding import TextEmbedder
+from streams.embedding.encoder import TextEmbedder
 
 def rss_mib():
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -41,8 +41,8 @@ def main() -> None:
 
     signal.signal(TOGGLE, toggle)
 
+    from streams.service.worker import run
     from streams.settings import load_settings
-    from streams.worker import run
 
     run(load_settings())
 

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/signals.py [--events 10000] [--batch 2000] [--repeats 3]``.
 
 The path is what a worker does to every trace record before it writes a row, minus Kafka and
-ClickHouse: decode and validate (msgspec), then :func:`streams.rows.trace_rows` (toxicity,
+ClickHouse: decode and validate (msgspec), then :func:`streams.ingest.rows.trace_rows` (toxicity,
 injection patterns, redaction with PII and secret counts, refusals, derived fields). Records
 are processed in batches of ``--batch`` like the worker's ``batch_size``. The breakdown times
 each scanner alone on the same batches, calling the same objects ``SignalScanner.scan`` calls,
@@ -31,13 +31,13 @@ from common import (
     print_table,
 )
 
-from detectors.redaction import Redactor
+from detectors.scanners.redaction import Redactor
 from schemas.events import TraceEvent
-from streams.decode import trace_decoder
-from streams.pricing import PriceTable
-from streams.rows import event_row, trace_rows
+from streams.ingest.decode import trace_decoder
+from streams.ingest.pricing import PriceTable
+from streams.ingest.rows import event_row, trace_rows
+from streams.ingest.scan import EventSignals, SignalScanner
 from streams.settings import Settings
-from streams.signals import EventSignals, SignalScanner
 
 TARGET_EVENTS_PER_SECOND = 10_000  # the per-worker target for the cheap path
 

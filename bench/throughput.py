@@ -54,17 +54,17 @@ from common import ROOT, Row, encoded_events, load_average, print_machine, print
 from profiled_worker import TOGGLE, print_profile
 
 from schemas.tables import EVENT_COLUMNS, EVENTS
-from streams.app import MAX_RECORD_BYTES
 from streams.exceptions import KafkaUnavailable
-from streams.ingest_consumer import IngestConsumer, consumer_options
-from streams.kafka_local import LocalKafka
+from streams.ingest.prepare import PrepareConfig, Preparer
+from streams.kafka.admin import ensure_topics, quiet
+from streams.kafka.consumer import IngestConsumer, consumer_options
+from streams.kafka.local_broker import LocalKafka
+from streams.kafka.records import Record
 from streams.metrics import Metrics
-from streams.prepare import PrepareConfig, Preparer
-from streams.records import Record
+from streams.service.app import MAX_RECORD_BYTES
 from streams.settings import Settings
-from streams.sink import ClickHouseSink
-from streams.store import ClickHouseStore
-from streams.topics import ensure_topics, quiet
+from streams.store.client import ClickHouseStore
+from streams.store.sink import ClickHouseSink
 
 TARGET_EVENTS_PER_SECOND = 10_000  # the per-worker target for the cheap path
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

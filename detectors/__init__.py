@@ -4,27 +4,32 @@ Every detector returns a :class:`DetectorResult`. To add one, create ``detectors
 with one class, import it below and list it in ``__all__`` (keep both lists sorted).
 """
 
-from detectors.centroid import CentroidDrift
-from detectors.cluster_share import ClusterShareDrift
-from detectors.clustering import ClusterSummary, TopicModel
-from detectors.distribution_change import DistributionChange
-from detectors.injection import InjectionScore, InjectionScorer, load_attack_prompts
-from detectors.mmd import MMDDrift
-from detectors.pii import PII_TYPES, Finding, PIIScanner, find_pii
-from detectors.projection import DiscriminantProjection, IncrementalProjection
-from detectors.rate_change import RateChange
-from detectors.redaction import RedactedMessages, RedactionPolicy, RedactionResult, Redactor
-from detectors.refusal import RefusalDetector, RefusalResult, is_empty_completion
+from detectors.change.distribution_change import DistributionChange
+from detectors.change.rate_change import RateChange
+from detectors.change.slo import SLOCheck
+from detectors.drift.centroid import CentroidDrift
+from detectors.drift.cluster_share import ClusterShareDrift
+from detectors.drift.mmd import MMDDrift
 from detectors.result import DetectorResult
-from detectors.secrets import SECRET_TYPES, SecretScanner, find_secrets
-from detectors.slo import SLOCheck
-from detectors.toxicity import (
+from detectors.scanners.injection import InjectionScore, InjectionScorer, load_attack_prompts
+from detectors.scanners.pii import PII_TYPES, Finding, PIIScanner, find_pii
+from detectors.scanners.redaction import (
+    RedactedMessages,
+    RedactionPolicy,
+    RedactionResult,
+    Redactor,
+)
+from detectors.scanners.refusal import RefusalDetector, RefusalResult, is_empty_completion
+from detectors.scanners.secrets import SECRET_TYPES, SecretScanner, find_secrets
+from detectors.scanners.toxicity import (
     HFToxicityScorer,
     ProfanityCheckScorer,
     ToxicityModelError,
     ToxicityScorer,
     make_toxicity_scorer,
 )
+from detectors.topics.clustering import ClusterSummary, TopicModel
+from detectors.topics.projection import DiscriminantProjection, IncrementalProjection
 
 __all__ = [
     "PII_TYPES",

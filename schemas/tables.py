@@ -25,12 +25,13 @@ RETENTION_COLUMNS: dict[str, str] = {
 }
 # Tables whose rows belong to one trace event (by its event_id): `seismo forget` deletes a
 # user's rows from each of them as well as from events. A new per-event table (judge scores,
-# ...) is added here, and tests/streams/test_forget.py fails until it is.
+# ...) is added here, and tests/streams/store/test_forget.py fails until it is.
 EVENT_DATA_TABLES: tuple[str, ...] = (FEEDBACK, EMBEDDINGS)
 
 # The columns the ingest path writes, in the order its rows hold them, with the types the
 # migrations (schemas/clickhouse) give them: the ingest processes encode rows to ClickHouse's
-# Native format with these types (streams.native); tests/streams/test_native.py checks them
+# Native format with these types (streams.store.native); tests/streams/store/test_native.py checks
+# them
 # against DESCRIBE TABLE on a migrated store.
 EVENT_SCHEMA: tuple[tuple[str, str], ...] = (
     ("event_id",            "String"),

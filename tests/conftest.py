@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from tests.ports import free_port
+from tests.support.ports import free_port
+
+pytest_plugins = ["tests.support.fixtures"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,7 +38,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> str:
             yield container.get_bootstrap_server()
         return
     from streams.exceptions import KafkaUnavailable
-    from streams.kafka_local import LocalKafka
+    from streams.kafka.local_broker import LocalKafka
 
     version = os.environ.get("SEISMO_KAFKA_VERSION", "3.9.1")
     broker = LocalKafka(

@@ -6,15 +6,15 @@ stream, and a topic that only appears later gets a cluster of its own. Each wind
 tested against its stream's reference with :class:`~detectors.ClusterShareDrift` on that
 partition: the partition is a function of a set that holds both samples whole, which keeps
 the test's null valid (a chi-square p-value, exact permutation p-value when clusters are
-sparse; see :mod:`detectors.cluster_share`).
+sparse; see :mod:`detectors.drift.cluster_share`).
 
 The projection is UMAP when ``umap-learn`` is installed, else Fisher's discriminant of the
 clusters (:mod:`streams.report.projection`): either way a new topic shows as an island of
 late-window points. PCA fitted on the reference, the worker's projection for Grafana, puts a
-new topic in the middle of the old ones (numbers in :mod:`detectors.projection`).
+new topic in the middle of the old ones (numbers in :mod:`detectors.topics.projection`).
 
 Keywords and examples are taken from the texts without the lines that many chat prompts
-repeat (system messages, :func:`~detectors.keywords.drop_boilerplate`); the embeddings are
+repeat (system messages, :func:`~detectors.topics.keywords.drop_boilerplate`); the embeddings are
 the stored ones, of the whole prompt.
 """
 
@@ -26,10 +26,10 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.cluster_share import ClusterShareDrift
-from detectors.clustering import ClusterSummary, TopicModel
-from detectors.keywords import drop_boilerplate
+from detectors.drift.cluster_share import ClusterShareDrift
 from detectors.result import DetectorResult
+from detectors.topics.clustering import ClusterSummary, TopicModel
+from detectors.topics.keywords import drop_boilerplate
 from streams.report.data import Sample, Stream
 from streams.report.explain import ClusterExplainer
 from streams.report.projection import Picture, project

@@ -2,8 +2,8 @@
 embedded sample (reference and windows) with its texts.
 
 Reads go through any object with ``query(sql, parameters) -> (columns, rows)``: a
-:class:`streams.reader.StoreReader` (a running worker's API, else the store opened directly)
-or a :class:`streams.store.ClickHouseStore`. Rows from the worker API arrive as JSON
+:class:`streams.store.reader.StoreReader` (a running worker's API, else the store opened directly)
+or a :class:`streams.store.client.ClickHouseStore`. Rows from the worker API arrive as JSON
 (timestamps as ISO strings, NaN as null), so every value is normalised here.
 
 The embedded sample is bounded: at most ``per_window`` rows per window and stream, fewer

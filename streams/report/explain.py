@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 
-from detectors.clustering import ClusterSummary
+from detectors.topics.clustering import ClusterSummary
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ topics need larger neighbourhoods to keep each topic in one piece.
 Cost: numba compiles UMAP's kernels on the first fit in a process (tens of seconds on a
 loaded two-core machine), later fits of a report-sized sample take seconds.
 
-Without ``umap-learn`` the picture is :class:`~detectors.projection.DiscriminantProjection`,
+Without ``umap-learn`` the picture is :class:`~detectors.topics.projection.DiscriminantProjection`,
 the linear plane that best separates the topic clusters, with a note saying so.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from detectors.projection import DiscriminantProjection
+from detectors.topics.projection import DiscriminantProjection
 
 MIN_NEIGHBORS, MAX_NEIGHBORS = 5, 50
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from threadpoolctl import threadpool_limits  # comes with scikit-learn (alt-profanity-check)
 
-from tests.detectors.embedding_pool import EmbeddingPool, build_pool
+from tests.support.embedding_pool import EmbeddingPool, build_pool
 
 
 @pytest.fixture(scope="session")

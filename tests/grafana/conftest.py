@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.store import ClickHouseStore
+from streams.store.client import ClickHouseStore
 from tests.grafana import dataset
 
 

@@ -33,12 +33,12 @@ from schemas.tables import (
     FEEDBACK,
     FEEDBACK_COLUMNS,
 )
-from streams.generator import APPS, GeneratorConfig, TrafficGenerator
-from streams.pricing import PriceTable
-from streams.rows import trace_rows
+from streams.ingest.pricing import PriceTable
+from streams.ingest.rows import trace_rows
+from streams.ingest.scan import SignalScanner
 from streams.settings import DEFAULT_PRICES
-from streams.signals import SignalScanner
-from streams.store import ClickHouseStore
+from streams.store.client import ClickHouseStore
+from streams.testing.generator import APPS, GeneratorConfig, TrafficGenerator
 
 BASE = datetime(2025, 3, 3, tzinfo=UTC)
 WINDOW = timedelta(seconds=AlertSettings().window_seconds)

@@ -13,7 +13,7 @@ from typing import Any
 
 from grafana.alert_rules import Threshold
 from grafana.macros import Variables, expand_macros
-from streams.store import ClickHouseStore
+from streams.store.client import ClickHouseStore
 
 # Grafana's default for alert queries (intervalMs 1000); panels get one from their width.
 ALERT_INTERVAL_S = 1.0

@@ -11,7 +11,7 @@ import yaml
 
 from grafana.alert_rules import AlertRule, AlertSettings, alert_rules, provisioning_file
 from grafana.generate import PROVISIONING
-from streams.store import ClickHouseStore
+from streams.store.client import ClickHouseStore
 from tests.grafana.dataset import CLEAN, FALSE_ALARM_STREAM, INCIDENT, INCIDENT_APP, STREAMS
 from tests.grafana.evaluation import ALERT_INTERVAL_S, evaluate_rule, run
 

@@ -19,7 +19,7 @@ from grafana.dashboards import APP_UID, all_dashboards
 from grafana.datasource import DATASOURCE_TYPE, DATASOURCE_UID
 from grafana.generate import DASHBOARD_DIR, PROVISIONING
 from grafana.queries import SqlQuery
-from streams.store import ClickHouseStore
+from streams.store.client import ClickHouseStore
 from tests.grafana.dataset import (
     CLEAN,
     FIRING_FINGERPRINT,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from grafana.dashboards import all_dashboards
 from grafana.datasource import DATASOURCE_TYPE, DATASOURCE_UID
 from grafana.generate import CONTAINER_ROOT, DASHBOARD_DIR, PROVISIONING, rendered, stale, write
-from streams.grafana_cli import grafana_app
+from streams.cli.grafana import grafana_app
 
 REPO = Path(__file__).resolve().parents[2]
 

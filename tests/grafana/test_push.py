@@ -18,7 +18,7 @@ from grafana.alert_rules import api_rules
 from grafana.dashboards import all_dashboards
 from grafana.datasource import DATASOURCE_UID, ClickHouseDatasource
 from grafana.push import push
-from streams.grafana_cli import grafana_app
+from streams.cli.grafana import grafana_app
 from tests.grafana.grafana_api import RecordingGrafana, serve
 
 TOKEN = "glsa_test_token"

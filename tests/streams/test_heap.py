@@ -77,7 +77,7 @@ def test_transient_buffers_leave_the_process_when_freed_once_malloc_is_tuned() -
 FREEZE = """
 import gc
 from streams.heap import freeze_startup_objects
-import streams.prepare  # a share of what a worker's start-up loads
+import streams.ingest.prepare  # a share of what a worker's start-up loads
 frozen = freeze_startup_objects()
 walked = len(gc.get_objects())
 

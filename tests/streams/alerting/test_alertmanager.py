@@ -23,9 +23,9 @@ from streams.alerting.delivery import NOTIFICATIONS
 from streams.alerting.notifiers import AlertmanagerNotifier
 from streams.metrics import Metrics
 from tests.streams.alerting.factories import episode
-from tests.streams.alerting.receivers import HttpReceiver
-from tests.streams.alertmanager import Alertmanager
-from tests.streams.workers import wait_for
+from tests.support.alertmanager import Alertmanager
+from tests.support.receivers import HttpReceiver
+from tests.support.workers import wait_for
 
 # The acceptance number is 60 s; set it lower while iterating on this file.
 OUTAGE_SECONDS = float(os.environ.get("SEISMO_ALERT_OUTAGE_SECONDS", "60"))

@@ -11,7 +11,7 @@ from streams.alerting.delivery import NOTIFICATIONS, RECORDS
 from streams.alerting.notifiers import AlertmanagerNotifier, WebhookNotifier
 from streams.metrics import Metrics
 from tests.streams.alerting.factories import episode, pending_then_cancelled
-from tests.streams.alerting.receivers import HttpReceiver
+from tests.support.receivers import HttpReceiver
 
 FAST = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.05, timeout=5)
 SECRET = "s3cret"

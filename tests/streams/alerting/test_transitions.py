@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates, Transition
-from streams.store import split_statements
+from streams.store.client import split_statements
 from tests.streams.alerting.factories import ERROR_RULE, episode, error_windows, rules, window
 
 DDL = Path(__file__).resolve().parents[3] / "schemas" / "clickhouse" / "006_alerts.sql"
@@ -77,7 +77,7 @@ def test_row_follows_the_alerts_table_column_order() -> None:
 _INSERT_TWICE = """
 import json, sys
 from streams.alerting import ALERT_COLUMNS, ALERTS, Transition
-from streams.store import ClickHouseStore
+from streams.store.client import ClickHouseStore
 store = ClickHouseStore("chdb://" + sys.argv[1])
 store.migrate()
 rows = [Transition.from_json(line).to_row() for line in sys.stdin.read().splitlines()]

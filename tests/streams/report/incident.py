@@ -26,16 +26,16 @@ from detectors import Redactor
 from schemas.events import TraceEvent
 from schemas.tables import EVENT_COLUMNS
 from streams.alerting import ALERT_COLUMNS
-from streams.app import build_window_service
-from streams.generator import DRIFT_TOPIC, GeneratorConfig, TrafficGenerator
+from streams.ingest.pricing import PriceTable
+from streams.ingest.rows import trace_rows
+from streams.ingest.scan import SignalScanner
 from streams.metrics import Metrics
-from streams.pricing import PriceTable
-from streams.rows import trace_rows
+from streams.service.app import build_window_service
 from streams.settings import Settings, load_settings
-from streams.signals import SignalScanner
-from streams.store import ClickHouseStore
-from streams.windows import StreamKey
-from tests.detectors.embedding_pool import embed
+from streams.store.client import ClickHouseStore
+from streams.testing.generator import DRIFT_TOPIC, GeneratorConfig, TrafficGenerator
+from streams.windows.clock import StreamKey
+from tests.support.embedding_pool import embed
 
 APP = "support-bot"
 WINDOW = timedelta(seconds=60)

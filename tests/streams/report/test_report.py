@@ -19,6 +19,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from streams.cli.report import report
 from streams.exceptions import ConfigError
 from streams.report import (
     ClusterExplainer,
@@ -30,12 +31,11 @@ from streams.report import (
     render_report,
     svg,
 )
-from streams.report_cli import report
 from streams.settings import load_settings
-from tests.ports import free_port
 from tests.streams.report.chat_server import chat_server
 from tests.streams.report.incident import APP, Incident, build_incident
 from tests.streams.report.png import read_png
+from tests.support.ports import free_port
 
 GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 NEW_TOPIC_WORDS = {"tax", "taxable", "crypto", "gains", "cost", "basis"}
@@ -145,9 +145,9 @@ def as_utc(moment: datetime) -> datetime:
 def test_rows_from_the_worker_api_give_the_same_report(built, incident: Incident) -> None:
     """The worker API takes parameters and sends rows as JSON (times as ISO strings, NaN as
     null)."""
-    from streams.query_guard import ApiQueries, QueryLimits
+    from streams.service.web_api import _json_safe  # the API's own encoding
     from streams.settings import Settings
-    from streams.web_api import _json_safe  # the API's own encoding
+    from streams.store.query_guard import ApiQueries, QueryLimits
 
     queries = ApiQueries(incident.store, QueryLimits.from_settings(Settings()))
 

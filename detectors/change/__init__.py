@@ -1,0 +1,1 @@
+"""Window change tests on scalars: distributions, rates, SLOs."""

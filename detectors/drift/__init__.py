@@ -1,0 +1,1 @@
+"""Two-sample drift tests on embeddings: MMD, centroid distance, cluster shares."""

@@ -1,0 +1,1 @@
+"""Per-event scanners: PII, secrets, redaction, toxicity, refusal, prompt injection."""

@@ -1,0 +1,1 @@
+"""Topics of embedded texts: clustering, keywords, 2-D projection."""

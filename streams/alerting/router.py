@@ -1,0 +1,66 @@
+"""From closed windows to alert transitions: evaluate the rules, publish every transition to
+the alerts topic (the durable outbox the notifiers read), store it, keep the states."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates, WindowOutcome, stream_key
+from streams.alerting.transitions import Transition
+from streams.store.client import ClickHouseStore
+from streams.windows.job import ClosedWindow
+
+log = logging.getLogger(__name__)
+
+# (key, value) -> awaitable completing when the broker has the record.
+Publish = Callable[[bytes, bytes], Awaitable[Any]]
+
+
+class AlertRouter:
+    def __init__(
+        self, engine: AlertEngine, store: ClickHouseStore, publish: Publish
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.publish = publish
+        self._states: dict[str, dict[str, Any]] = {}
+
+    def restore(self) -> None:
+        _, rows = self.store.query("SELECT stream, states FROM alert_states FINAL")
+        self._states = {stream: json.loads(states) for stream, states in rows}
+
+    async def on_outcome(self, outcome: ClosedWindow) -> None:
+        alert_input = WindowOutcome(
+            outcome.key.app, outcome.key.model, outcome.key.prompt_version,
+            outcome.window_start, outcome.window_end, outcome.metrics, outcome.results,
+        )
+        key = stream_key(alert_input)
+        states = AlertStates.from_dict(self._states.get(key))
+        transitions = self.engine.evaluate(alert_input, states)
+        await self.announce(transitions)
+        saved = states.to_dict()
+        self._states[key] = saved
+        await self.store.run(
+            self.store.insert_columns, "alert_states",
+            [[key], [json.dumps(saved)], [datetime.now(UTC)]],
+            ("stream", "states", "updated_at"),
+        )
+
+    async def announce(self, transitions: Sequence[Transition]) -> None:
+        """Publish transitions to the alerts topic (for the notifiers) and store them."""
+        if not transitions:
+            return
+        # Keyed by fingerprint: one alert's transitions stay in order in one partition.
+        deliveries = [await self.publish(t.fingerprint.encode(), t.to_json())
+                      for t in transitions]
+        await asyncio.gather(*deliveries)
+        rows = [t.to_row() for t in transitions]
+        await self.store.run(self.store.insert_columns, "alerts",
+                             list(zip(*rows, strict=True)), ALERT_COLUMNS)
+        for t in transitions:
+            log.info("alert %s %s for %s/%s", t.rule, t.state, t.app, t.model)

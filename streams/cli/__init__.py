@@ -1,0 +1,1 @@
+"""The ``seismo`` command, one module per command group."""

@@ -1,0 +1,1 @@
+"""Sentence embeddings: the encoder and its ONNX int8 backend."""

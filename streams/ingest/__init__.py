@@ -1,0 +1,1 @@
+"""Ingestion: Kafka records to validated, scanned, redacted ClickHouse rows (or dead letters)."""

@@ -1,0 +1,116 @@
+"""One Kafka record from the Collector's kafka exporter to the trace events it carries.
+
+A record is one ``ExportTraceServiceRequest`` holding many spans. A record that cannot be
+read at all is a :class:`~streams.ingest.decode.Rejected` for the DLQ; a readable record gives an
+:class:`OtlpBatch` even when some of its spans are not model calls (skipped, counted) or are
+GenAI spans that fail the trace-event contract (rejected one by one, the rest kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from schemas.events import TraceEvent
+from streams.ingest.decode import EMPTY, FUTURE_TIMESTAMP, TOO_LARGE, Rejected
+from streams.ingest.otlp import json_decode, proto_decode
+from streams.ingest.otlp.exceptions import OtlpFormatError, SpanMappingError
+from streams.ingest.otlp.genai import is_model_call, to_event_dict
+from streams.ingest.otlp.spans import SpanRecord, iter_spans
+
+Encoding = Literal["otlp_json", "otlp_proto", "auto"]
+ENCODINGS: tuple[str, ...] = ("otlp_json", "otlp_proto", "auto")
+
+INVALID_JSON = json_decode.INVALID_JSON
+INVALID_PROTO = proto_decode.INVALID_PROTO
+SCHEMA = json_decode.SCHEMA
+SPAN_SCHEMA = "otlp_span_schema"
+
+
+@dataclass(slots=True)
+class OtlpBatch:
+    """The trace events of one record, and what happened to its other spans.
+
+    ``skipped_spans`` counts spans that are not model calls (HTTP, database, agent and tool
+    spans); ``rejected_spans`` holds one :class:`Rejected` per model-call span that could not
+    become a valid trace event (reason ``otlp_span_schema`` or ``timestamp_in_future``).
+    """
+
+    events: list[TraceEvent] = field(default_factory=list)
+    skipped_spans: int = 0
+    rejected_spans: list[Rejected] = field(default_factory=list)
+
+
+def decode_otlp(
+    raw: bytes | None,
+    encoding: Encoding = "auto",
+    *,
+    max_bytes: int | None = None,
+    now: datetime | None = None,
+    max_future_skew: timedelta | None = None,
+) -> OtlpBatch | Rejected:
+    """Decode one exporter record; never raises on bad input.
+
+    Parameters
+    ----------
+    raw
+        The record value.
+    encoding
+        The exporter's ``encoding``; ``"auto"`` reads a value starting with ``{`` as JSON and
+        anything else as protobuf (a protobuf ExportTraceServiceRequest starts with the tag
+        byte 0x0A; ``{`` would be a deprecated group tag OTLP never uses).
+    max_bytes
+        Reject larger records as ``too_large`` (``None``: no limit).
+    now, max_future_skew
+        When ``max_future_skew`` is given, spans starting more than that after ``now``
+        (default: the current time) are rejected as ``timestamp_in_future``.
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
+    if not raw:
+        return Rejected(EMPTY, "the record has no value")
+    if max_bytes is not None and len(raw) > max_bytes:
+        return Rejected(TOO_LARGE, f"{len(raw)} bytes > max_event_bytes {max_bytes}")
+    if encoding == "auto":
+        encoding = "otlp_json" if raw[:1] == b"{" else "otlp_proto"
+    try:
+        if encoding == "otlp_json":
+            request = json_decode.decode_request(raw)
+        else:
+            request = proto_decode.decode_request(raw)
+    except OtlpFormatError as exc:
+        return Rejected(exc.reason, exc.detail)
+
+    latest = None
+    if max_future_skew is not None:
+        latest = (now or datetime.now(UTC)) + max_future_skew
+    batch = OtlpBatch()
+    for span in iter_spans(request):
+        if not is_model_call(span):
+            batch.skipped_spans += 1
+            continue
+        result = _event(span, latest)
+        if isinstance(result, Rejected):
+            batch.rejected_spans.append(result)
+        else:
+            batch.events.append(result)
+    return batch
+
+
+def _event(span: SpanRecord, latest: datetime | None) -> TraceEvent | Rejected:
+    try:
+        event = msgspec.convert(to_event_dict(span), TraceEvent, strict=False)
+    except SpanMappingError as exc:
+        return Rejected(SPAN_SCHEMA, str(exc))
+    except msgspec.ValidationError as exc:
+        return Rejected(SPAN_SCHEMA, f"span {span.trace_id}:{span.span_id}: {exc}")
+    if latest is not None and event.event_time > latest:
+        return Rejected(
+            FUTURE_TIMESTAMP,
+            f"span {event.event_id} starts at {event.event_time.isoformat()}, "
+            f"after {latest.isoformat()} (worker clock + max_future_skew)",
+        )
+    return event

@@ -1,0 +1,1 @@
+"""Kafka: topic administration, the ingest consumer, consumer lag and progress, the local broker."""

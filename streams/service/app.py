@@ -1,0 +1,275 @@
+"""The worker: the ingest consumer, the Faust app around it and its web API
+(streams.service.web_api),
+built from one Settings object.
+
+Ingestion (traces, feedback, OTLP) runs in one plain aiokafka consumer,
+:class:`~streams.kafka.consumer.IngestConsumer`, in the group ``consumer_group``: it takes a
+batch, hands each topic's records to that topic's pipeline, and commits the batch's offsets
+only after the pipeline has written it, so a crash at any point replays, never skips. Faust
+runs the rest, in a consumer group of its own: the web API, the window-closing timer and the
+alert-delivery agent (which acknowledges each transition once every notifier took it).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from datetime import timedelta
+from typing import Any
+
+import faust
+
+from detectors.scanners.redaction import Redactor
+from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
+from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_rules, retry_policy
+from streams.alerting.ingest_alerts import poison_transition
+from streams.alerting.router import AlertRouter
+from streams.api_tokens import worker_tokens
+from streams.embedding.encoder import TextEmbedder
+from streams.heap import freeze_startup_objects
+from streams.ingest.dead_letters import DeadLetters
+from streams.ingest.pipeline import IngestPipeline
+from streams.ingest.pool import PreparePool
+from streams.ingest.prepare import PrepareConfig, Preparer
+from streams.kafka.consumer import IngestConsumer, consumer_options
+from streams.kafka.lag import ConsumerLag
+from streams.kafka.progress import ProgressWatch
+from streams.metrics import Metrics
+from streams.service.web_api import add_web_api
+from streams.settings import Settings
+from streams.store.client import ClickHouseStore
+from streams.store.salt import resolve_salt
+from streams.store.sink import ClickHouseSink
+from streams.testing.faults import with_injected_poison
+from streams.windows.change_tests import SignalTests, SignalTestSettings
+from streams.windows.clock import WindowClock, WindowSpec
+from streams.windows.job import DriftSettings, WindowJob
+from streams.windows.references import ReferenceResolver
+from streams.windows.service import WindowService
+
+log = logging.getLogger(__name__)
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # what the DLQ must be able to carry whole
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """Faust's form of the SASL/SSL settings (None for PLAINTEXT)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = settings.kafka_client_options().get("ssl_context")
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password,
+            mechanism=settings.kafka_sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context or ssl.create_default_context())
+
+
+def dlq_scrubber(redactor: Redactor) -> Any:
+    """The redaction policy over a rejected record's bytes (invalid UTF-8 kept as it was)."""
+    if redactor.policy == "raw":
+        return None
+
+    def scrub(raw: bytes) -> bytes:
+        text = raw.decode("utf-8", "surrogateescape")
+        return redactor(text).encode("utf-8", "surrogateescape")
+
+    return scrub
+
+
+def build_window_service(
+    settings: Settings, store: ClickHouseStore, metrics: Metrics
+) -> WindowService:
+    """The window clock, the reference policy, the detectors and the embedding stage."""
+    spec = WindowSpec(
+        timedelta(seconds=settings.window_seconds),
+        timedelta(seconds=settings.allowed_lateness_seconds),
+        timedelta(seconds=settings.idle_close_seconds),
+    )
+    references = ReferenceResolver(
+        store, spec, settings.reference_policy, settings.reference_events,
+        settings.reference_windows, settings.split_by_prompt_version,
+    )
+    embedder = None
+    if settings.embedding_enabled:
+        embedder = TextEmbedder(
+            settings.embedding_model, settings.embedding_device,
+            settings.embedding_max_seq_length, settings.embedding_batch_size,
+            settings.embedding_cache_size, settings.embedding_backend,
+        )
+    signal_tests = SignalTests(
+        store,
+        SignalTestSettings(
+            alpha=settings.signal_alpha, max_rates=dict(settings.max_rates),
+            slo_p95_ms=dict(settings.slo_p95_ms),
+            toxicity_threshold=settings.toxicity_threshold,
+            injection_threshold=settings.injection_threshold,
+        ),
+        settings.split_by_prompt_version,
+    )
+    drift = DriftSettings(
+        fields=tuple(settings.drift_field_list()), alpha=settings.drift_alpha,
+        n_permutations=settings.drift_permutations, sample_size=settings.embedding_sample,
+        reference_sample_size=settings.reference_sample,
+        min_window_events=settings.min_window_events,
+    )
+    job = WindowJob(store, embedder, spec, references, drift, signal_tests,
+                    settings.toxicity_threshold, settings.injection_threshold)
+    return WindowService(store, WindowClock(spec), job, metrics, settings.split_by_prompt_version)
+
+
+def build_app(
+    settings: Settings, store: ClickHouseStore, metrics: Metrics | None = None
+) -> faust.App:
+    metrics = metrics or Metrics()
+    windows = build_window_service(settings, store, metrics)
+    windows.restore()
+    engine = AlertEngine(load_rules(settings.alert_rules_path))
+    notifiers = build_notifiers(settings)
+    app = faust.App(
+        # Not the ingest group: Faust's consumer (alert delivery) uses its own partition
+        # assignor, and one group cannot mix it with the ingest consumer's plain aiokafka one.
+        # Lag, and with it idle window closing, is measured on the ingest group.
+        f"{settings.consumer_group}-alerts",
+        broker=settings.broker_url,
+        broker_credentials=broker_credentials(settings),
+        broker_session_timeout=settings.kafka_session_timeout_seconds,
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_max_request_size=MAX_RECORD_BYTES,
+        consumer_max_fetch_size=MAX_RECORD_BYTES,
+        web_enabled=True,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        # aiohttp's own cap on a body it reads whole; the API reads bodies capped itself.
+        web_application_options={"client_max_size": settings.api_max_body_bytes},
+        datadir=f"{settings.data_dir}/faust",
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    dlq = app.topic(settings.dlq_topic, value_type=bytes, key_type=bytes)
+    alerts = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes)
+
+    async def publish_alert(key: bytes, value: bytes) -> Any:
+        return await alerts.send(key=key, value=value)
+
+    router = AlertRouter(engine, store, publish_alert)
+    router.restore()
+    windows.on_outcome = router.on_outcome
+
+    async def send_dead_letter(key: bytes | None, value: bytes | None, headers: list) -> Any:
+        return await dlq.send(key=key, value=value, headers=headers)
+
+    # One salt for the whole deployment: hash tags and user pseudonyms agree across workers.
+    salt = resolve_salt(settings, store)
+    redactor = Redactor(settings.redaction_policy, salt)
+    dead_letters = DeadLetters(send_dead_letter, scrub=dlq_scrubber(redactor))
+    # Trace and OTLP batches are prepared in ingest processes (unless there are none), feedback
+    # (small, no scanners) in the event loop.
+    config = PrepareConfig.from_settings(settings, salt)
+    in_loop = Preparer(config)
+    processes = (PreparePool(config, settings.ingest_processes, metrics)
+                 if settings.ingest_processes else None)
+    pool_or_loop = processes.for_source if processes is not None else in_loop.in_loop
+
+    def events_prepare(source: str) -> Any:
+        return with_injected_poison(pool_or_loop(source))  # a no-op unless a fault test asks
+
+    async def announce_poison(topic: str, records: int, detail: str) -> None:
+        try:
+            await router.announce([poison_transition(topic, records, detail)])
+        except Exception:  # the records are in the DLQ and counted; the page is best effort
+            log.exception("ingest: the poison-records alert could not be sent")
+
+    pipeline_options: dict[str, Any] = {
+        "dead_letters": dead_letters, "metrics": metrics, "on_poison": announce_poison,
+        "max_attempts": settings.batch_max_attempts,
+    }
+    trace_pipeline = IngestPipeline(
+        prepare=events_prepare("trace"),
+        sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
+        on_written=windows.observe,
+        **pipeline_options,
+    )
+    feedback_pipeline = IngestPipeline(
+        prepare=in_loop.in_loop("feedback"),
+        sink=ClickHouseSink(store, FEEDBACK, FEEDBACK_COLUMNS),
+        **pipeline_options,
+    )
+    pipelines = {settings.traces_topic: trace_pipeline, settings.feedback_topic: feedback_pipeline}
+    if settings.otlp_topic:
+        pipelines[settings.otlp_topic] = IngestPipeline(
+            prepare=events_prepare("otlp"),
+            sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
+            on_written=windows.observe,
+            **pipeline_options,
+        )
+    ingest = IngestConsumer(
+        pipelines, consumer_options(settings, MAX_RECORD_BYTES), metrics,
+        settings.batch_size, settings.batch_seconds, processes=processes,
+    )
+
+    # Started once the app runs (its producer carries the DLQ), stopped before the producer:
+    # Faust sends on_before_shutdown ahead of flushing and stopping it.
+    @app.task
+    async def run_ingest() -> None:
+        if processes is None:
+            in_loop.scanner  # noqa: B018  # loaded now, so that it is frozen with the rest
+        # Faust and every model this process keeps are up: out of the collector's way.
+        freeze_startup_objects()
+        await ingest.run()
+
+    @app.on_before_shutdown.connect
+    async def stop_ingest(app: faust.App, **kwargs: Any) -> None:
+        await ingest.stop()
+
+    @app.agent(alerts, name="deliver_alerts")
+    async def deliver_alerts(stream: Any) -> None:
+        # Offsets advance only after every notifier took the transition (or refused it for
+        # good): a receiver that is down gets it once it is back.
+        retry = retry_policy(settings)
+        async with AlertDelivery(notifiers, retry=retry, metrics=metrics) as delivery:
+            async for events in stream.noack_take(100, within=1.0):
+                for event in events:
+                    await delivery.deliver(event.value)
+                    await stream.ack(event)
+
+    lag = ConsumerLag(
+        ",".join(settings.bootstrap_servers()), settings.consumer_group,
+        [t for t in (settings.traces_topic, settings.otlp_topic) if t],
+        **settings.kafka_client_options(),
+    )
+    progress = ProgressWatch(settings.stall_seconds)
+
+    @app.timer(interval=settings.close_check_seconds)
+    async def close_windows() -> None:
+        await windows.tick(caught_up=await measure_lag(lag, metrics, progress))
+
+    add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)
+    app.seismo_metrics = metrics  # type: ignore[attr-defined]
+    return app
+
+
+async def measure_lag(lag: ConsumerLag, metrics: Metrics,
+                      progress: ProgressWatch | None = None) -> bool:
+    """Publish the group's lag as gauges (and hand it to ``progress``); True when every event
+    partition is caught up."""
+    partitions = await lag.measure()
+    if partitions is None:
+        for topic in lag.topics:
+            metrics.set("seismo_consumer_lag", -1, topic=topic, partition="all")
+        return False
+    for (topic, partition), behind in partitions.items():
+        metrics.set("seismo_consumer_lag", behind, topic=topic, partition=str(partition))
+    if progress is not None:
+        progress.observe(lag.committed, partitions)
+        metrics.set("seismo_stalled_partitions", len(progress.stalled))
+    return not any(partitions.values())

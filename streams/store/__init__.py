@@ -1,0 +1,1 @@
+"""ClickHouse: the client, batched sinks, reads from other processes, retention, salt, forget."""

@@ -1,0 +1,2 @@
+"""Event-time windows per stream key: the clock, closing a window, references, change tests,
+topics."""
