@@ -1,27 +1,34 @@
-"""Grafana-managed alert rules over Seismo's ClickHouse tables.
+"""Grafana-managed alert rules over Seismo's ClickHouse tables, made from the alert-rule model.
+
+An alert is defined once, as a :class:`~schemas.alert_rules.Rule` (the model Seismo's worker
+reads its rule file into); :func:`alert_rules` turns rules into Grafana's form, Seismo's own
+set (:func:`seismo_rules`) by default or any other :class:`~schemas.alert_rules.RuleSet`, the
+worker's rule file included. Title and uid are the rule's name, so both homes name an alert
+alike.
 
 Each rule is the same three-step pipeline: query ``A`` (ClickHouse, table format: one row per
-stream key, labelled ``app``/``model``/``prompt_version``, one numeric value), ``B`` reduces it
-to a single value per stream (``last``; a no-op on rows, kept so a time series query works
-too), and ``C`` is the threshold expression that fires.
+stream key, labelled ``app``/``model``/``prompt_version``) counts in how many of the stream's
+latest ``for_windows`` windows the rule's condition held (a detector's stored decision in
+``drift``, or a ``window_metrics`` column against its threshold); ``B`` reduces it to a single
+value per stream (``last``; a no-op on rows, kept so a time series query works too), and ``C``
+fires when it held in all of them. ``resolve_after_windows`` is the worker's alone: Grafana
+resolves once the condition no longer held in every one of those windows.
 
-The statistics stay in the detectors: the drift, toxicity and error-rate rules read the
-decisions the window tests stored in ``drift`` (each taken at its configured alpha) and
-fire when a stream's latest ``consecutive_windows`` windows all drifted, the same
-"several windows in a row" rule as Seismo's own alerting. The latency rule compares the
-latest window's p95 with a service-level objective, which is a choice of the operator rather
-than a test.
-
-These rules are a dashboard-side path beside Seismo's own alerting (``streams.alerting``); a
-deployment that routes both to one Alertmanager gets each condition from both, with
-different ``alertname`` labels.
+Annotations are the rule's templates: ``{app}``, ``{model}``, ``{prompt_version}`` become
+Grafana's labels and ``{value}`` the query's value (the number of windows the condition held
+in); a placeholder only the worker knows (``{p_value}``, ``{window_end}`` ...) is an error.
+The statistics stay in the detectors: a drift rule reads the decisions the window tests stored
+(each taken at its configured alpha).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grafana_foundation_sdk.builders import alerting
@@ -33,11 +40,16 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef
 from grafana import queries
 from grafana.dashboards import APP_UID
 from grafana.datasource import DATASOURCE_UID
-from grafana.queries import SqlQuery
+from grafana.queries import RULE_LABELS, SqlQuery
+from schemas.alert_rule_file import parse_rules
+from schemas.alert_rules import DetectorSignal, MetricSignal, Rule, RuleSet
+from schemas.tables import DRIFT, WINDOW_METRICS
 
 EXPRESSION_UID = "__expr__"
 ORG_ID = 1
 QUERY, REDUCE, CONDITION = "A", "B", "C"
+_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,7 @@ class Threshold:
 
 @dataclass(frozen=True)
 class AlertRule:
-    """One rule: its query, look-back, threshold and what on-call reads."""
+    """One rule as Grafana runs it: its query, look-back, threshold and what on-call reads."""
 
     uid: str
     title: str
@@ -113,54 +125,128 @@ class AlertRule:
     severity: str
     summary: str
     description: str
-
-    @property
-    def value_column(self) -> str:
-        return self.query.columns[-1]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)  # runbook_url ...
 
 
-def _drift_rule(
-    settings: AlertSettings, uid: str, title: str, field: str, method: str | None,
-    severity: str, what: str,
-) -> AlertRule:
-    windows = settings.consecutive_windows
+def seismo_rules(settings: AlertSettings) -> RuleSet:
+    """Seismo's Grafana rules, in the alert-rule model the worker's rule file is read into:
+    prompt drift, latency SLO, toxicity and error rate."""
+    n = settings.consecutive_windows
+
+    def changed(name: str, field: str, method: str, severity: str, what: str) -> dict:
+        return {
+            "name": name, "severity": severity, "for_windows": n,
+            "signal": {"field": field, "method": method},
+            "annotations": {
+                "summary": f"{what} on {{app}}/{{model}} in {{value}} consecutive windows",
+                "description": f"The window test on {field} decided 'changed' at its configured "
+                f"alpha in each of the latest {n} windows of this stream.",
+            },
+        }
+
+    return parse_rules({"rules": [
+        changed("seismo-prompt-drift", "prompt", "mmd", "warning", "Prompt drift (MMD)"),
+        {
+            "name": "seismo-latency-p95-slo", "severity": "error", "for_windows": 1,
+            "signal": {"metric": "latency_p95", "op": ">",
+                       "threshold": settings.latency_p95_slo_ms},
+            "annotations": {
+                "summary": "p95 latency of {app}/{model} is over the SLO of {threshold:g} ms",
+                "description": "The latest closed window's p95 latency is above the objective.",
+            },
+        },
+        changed("seismo-toxicity-rate", "toxicity", "toxicity_fisher", "critical",
+                "Toxicity rate increase"),
+        changed("seismo-error-rate", "error_rate", "error_rate_fisher", "critical",
+                "Error rate increase"),
+    ]}, source="grafana.alert_rules")
+
+
+def alert_rules(
+    settings: AlertSettings | None = None, rules: RuleSet | None = None
+) -> list[AlertRule]:
+    """Grafana rules of ``rules`` (by default :func:`seismo_rules`): each fires when its
+    condition held in each of the stream's latest ``for_windows`` windows."""
+    s = settings or AlertSettings()
+    return [_grafana_rule(rule, s) for rule in (rules or seismo_rules(s))]
+
+
+def _grafana_rule(rule: Rule, settings: AlertSettings) -> AlertRule:
+    if not _UID.match(rule.name):
+        raise ValueError(f"rule {rule.name!r}: a Grafana uid is 1-40 of A-Z a-z 0-9 - _")
+    n = rule.for_windows
+    texts = {key: _go_template(rule, key, template) for key, template in rule.templates().items()}
     return AlertRule(
-        uid=uid,
-        title=title,
-        query=queries.consecutive_drifted(field, method, windows),
-        lookback_s=settings.lookback_seconds(windows),
-        # Counts are whole numbers: more than windows - 1 drifted windows means all of them.
-        threshold=Threshold("gt", windows - 1),
-        severity=severity,
-        summary=f"{what} on {{{{ $labels.app }}}}/{{{{ $labels.model }}}} in "
-        f"{{{{ $values.{REDUCE}.Value }}}} consecutive windows",
-        description=f"The window test on {field} decided 'changed' at its configured alpha "
-        f"in each of the latest {windows} windows of this stream.",
+        uid=rule.name,
+        title=rule.name,  # Grafana's alertname, as the worker's alerts are named
+        query=_query(rule, settings),
+        lookback_s=settings.lookback_seconds(n),
+        # Counts are whole numbers: more than n - 1 windows means all of them.
+        threshold=Threshold("gt", n - 1),
+        severity=rule.severity,
+        summary=texts.pop("summary"),
+        description=texts.pop("description", rule.signal.describe()),
+        labels=rule.labels,
+        annotations=texts,
     )
 
 
-def alert_rules(settings: AlertSettings | None = None) -> list[AlertRule]:
-    """Seismo's Grafana rules: prompt drift, latency SLO, toxicity and error rate."""
-    s = settings or AlertSettings()
-    return [
-        _drift_rule(s, "seismo-prompt-drift", "Prompt embedding drift (MMD)", "prompt", "mmd",
-                    "warning", "Prompt drift (MMD)"),
-        AlertRule(
-            uid="seismo-latency-p95-slo",
-            title="Latency p95 over SLO",
-            query=queries.latest_latency_p95(s.min_window_events),
-            lookback_s=s.lookback_seconds(1),
-            threshold=Threshold("gt", s.latency_p95_slo_ms),
-            severity="error",
-            summary="p95 latency of {{ $labels.app }}/{{ $labels.model }} is "
-            f"{{{{ $values.{REDUCE}.Value }}}} ms (SLO {s.latency_p95_slo_ms:g} ms)",
-            description="The latest closed window's p95 latency is above the objective.",
-        ),
-        _drift_rule(s, "seismo-toxicity-rate", "Toxicity rate increased", "toxicity", None,
-                    "critical", "Toxicity rate increase"),
-        _drift_rule(s, "seismo-error-rate", "Error rate increased", "error_rate", None,
-                    "critical", "Error rate increase"),
-    ]
+def _query(rule: Rule, settings: AlertSettings) -> SqlQuery:
+    signal = rule.signal
+    filters = tuple(
+        f"{key} IN ({', '.join(_literal(v) for v in values)})"
+        for key, values in rule.match.items()
+    )
+    if isinstance(signal, DetectorSignal):
+        return queries.windows_held(
+            DRIFT, signal.condition, rule.for_windows,
+            (f"field = {_literal(signal.field)}", f"method = {_literal(signal.method)}", *filters),
+            "drifted_windows",
+        )
+    if not _COLUMN.match(signal.metric):
+        raise ValueError(f"rule {rule.name!r}: {signal.metric!r} is not a window_metrics column")
+    # Windows with few calls carry no verdict on a metric (a p95 of three calls is noise).
+    return queries.windows_held(
+        WINDOW_METRICS, f"{signal.metric} {signal.op} {signal.threshold!r}", rule.for_windows,
+        (f"events >= {settings.min_window_events}", *filters), f"{signal.metric}_windows",
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class _GoExpression(str):
+    """A placeholder Grafana fills in when it notifies (a label, the query's value)."""
+
+
+class _Annotations(string.Formatter):
+    """Renders a rule's annotation template for Grafana: placeholders Grafana knows become its
+    template expressions, without the Python format spec (Go templates take none)."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if isinstance(value, _GoExpression):
+            return value
+        return super().format_field(value, format_spec)
+
+
+def _go_template(rule: Rule, key: str, template: str) -> str:
+    signal = rule.signal
+    known: dict[str, Any] = {
+        "rule": rule.name, "severity": rule.severity,
+        **{label: _GoExpression(f"{{{{ $labels.{label} }}}}") for label in RULE_LABELS},
+        "value": _GoExpression(f"{{{{ $values.{REDUCE}.Value }}}}"),
+        **({"metric": signal.metric, "op": signal.op, "threshold": signal.threshold}
+           if isinstance(signal, MetricSignal) else
+           {"field": signal.field, "method": signal.method}),
+    }
+    try:
+        return _Annotations().vformat(template, (), known)
+    except KeyError as exc:
+        raise ValueError(
+            f"rule {rule.name!r}: annotations.{key}: Grafana cannot fill {{{exc.args[0]}}}"
+        ) from None
 
 
 def _expression_ref() -> DataSourceRef:
@@ -203,13 +289,14 @@ def _build(rule: AlertRule, settings: AlertSettings) -> alerting.Rule:
         .for_val("0s")  # the queries already demand consecutive windows
         .no_data_state("OK")  # no traffic is not an incident of these rules
         .exec_err_state("Error")
-        .labels({"severity": rule.severity, "source": "seismo-grafana"})
+        .labels({**rule.labels, "severity": rule.severity, "source": "seismo-grafana"})
         .annotations(
             {
                 "summary": rule.summary,
                 "description": rule.description,
                 "dashboard": f"/d/{APP_UID}?var-app={{{{ $labels.app }}}}"
                 "&var-model={{ $labels.model }}",
+                **rule.annotations,
             }
         )
         .with_query(
@@ -233,12 +320,14 @@ def _build(rule: AlertRule, settings: AlertSettings) -> alerting.Rule:
     )
 
 
-def api_rules(settings: AlertSettings | None = None) -> list[dict[str, Any]]:
+def api_rules(
+    settings: AlertSettings | None = None, rules: RuleSet | None = None
+) -> list[dict[str, Any]]:
     """Bodies for ``/api/v1/provisioning/alert-rules`` (POST to create, PUT by uid)."""
     s = settings or AlertSettings()
     return [
         json.loads(json.dumps(_build(rule, s).build(), cls=JSONEncoder))
-        for rule in alert_rules(s)
+        for rule in alert_rules(s, rules)
     ]
 
 
@@ -249,12 +338,14 @@ _FILE_RULE_KEYS = (
 )
 
 
-def provisioning_file(settings: AlertSettings | None = None) -> dict[str, Any]:
+def provisioning_file(
+    settings: AlertSettings | None = None, rules: RuleSet | None = None
+) -> dict[str, Any]:
     """The ``alerting/`` provisioning file with the rule group."""
     s = settings or AlertSettings()
-    rules = [
+    provisioned = [
         {key: rule[key] for key in _FILE_RULE_KEYS if key in rule} | {"isPaused": False}
-        for rule in api_rules(s)
+        for rule in api_rules(s, rules)
     ]
     return {
         "apiVersion": 1,
@@ -264,7 +355,7 @@ def provisioning_file(settings: AlertSettings | None = None) -> dict[str, Any]:
                 "name": s.group,
                 "folder": s.folder_title,
                 "interval": f"{s.evaluation_interval_s}s",
-                "rules": rules,
+                "rules": provisioned,
             }
         ],
     }

@@ -41,8 +41,10 @@ class SqlQuery:
 
 # -- fragments -------------------------------------------------------------------------------
 SELECTED = "app IN (${app}) AND model IN (${model})"
-# A stream key as one series label: app/model, with @prompt_version when the app sends one.
-STREAM = "concat(app, '/', model, if(prompt_version = '', '', concat('@', prompt_version)))"
+# A stream key as one series label, spelled as streams.windows.clock.StreamKey.label spells it:
+# app/model, with @prompt_version when there is one (within one app's dashboard, without app/).
+VERSIONED_MODEL = "concat(model, if(prompt_version = '', '', concat('@', prompt_version)))"
+STREAM = f"concat(app, '/', {VERSIONED_MODEL})"
 # The state of every alert as of the end of the range: its latest transition.
 LATEST_ALERTS = f"""SELECT *
     FROM {ALERTS} FINAL
@@ -291,7 +293,7 @@ APP_TOPIC_PROJECTION = SqlQuery(
     # belong to each stream's reference, so streams are not comparable on one picture. A
     # fixed hash sample, so the picture does not reshuffle on every refresh.
     f"""SELECT x, y,
-    concat(model, if(prompt_version = '', '', concat('@', prompt_version)), ' ', field,
+    concat({VERSIONED_MODEL}, ' ', field,
            ' · cluster ', toString(cluster)) AS series
 FROM {EMBEDDINGS} FINAL
 WHERE $__timeFilter(timestamp) AND {SELECTED} AND cluster >= 0 AND isFinite(x)
@@ -346,41 +348,29 @@ LIMIT 200""",
 RULE_LABELS = ("app", "model", "prompt_version")
 
 
-def consecutive_drifted(field: str, method: str | None, windows: int) -> SqlQuery:
-    """How many of each stream's latest ``windows`` windows a test on ``field`` drifted in.
+def windows_held(
+    table: str, condition: str, windows: int, filters: tuple[str, ...], value: str
+) -> SqlQuery:
+    """In how many of each stream's latest ``windows`` windows of ``table`` (``drift`` or
+    ``window_metrics``) ``condition`` held, as the column ``value``.
 
-    Equal to ``windows`` exactly when the test drifted in that many windows in a row. Several
-    methods on one field (when ``method`` is None) count a window once.
+    Equal to ``windows`` exactly when it held in that many windows in a row. A window with
+    several rows (several tests on one field) counts once, when any of them holds.
     """
     if windows < 1:
         raise ValueError(f"windows must be at least 1, got {windows!r}")
-    method_filter = f" AND method = '{method}'" if method else ""
     return SqlQuery(
-        f"""SELECT app, model, prompt_version, toFloat64(sum(drifted)) AS drifted_windows
+        f"""SELECT app, model, prompt_version, toFloat64(sum(held)) AS {value}
 FROM
 (
-    SELECT app, model, prompt_version, window_end, max(drifted) AS drifted
-    FROM {DRIFT} FINAL
-    WHERE $__timeFilter(window_end) AND field = '{field}'{method_filter}
+    SELECT app, model, prompt_version, window_end, max({condition}) AS held
+    FROM {table} FINAL
+    WHERE {_where("$__timeFilter(window_end)", *filters)}
     GROUP BY app, model, prompt_version, window_end
     ORDER BY window_end DESC
     LIMIT {windows} BY app, model, prompt_version
 )
 GROUP BY app, model, prompt_version""",
         TABLE,
-        (*RULE_LABELS, "drifted_windows"),
-    )
-
-
-def latest_latency_p95(min_events: int) -> SqlQuery:
-    """Each stream's p95 latency in its latest window with at least ``min_events`` calls."""
-    if min_events < 1:
-        raise ValueError(f"min_events must be at least 1, got {min_events!r}")
-    return SqlQuery(
-        f"""SELECT app, model, prompt_version, argMax(latency_p95, window_end) AS latency_p95_ms
-FROM {WINDOW_METRICS} FINAL
-WHERE $__timeFilter(window_end) AND events >= {min_events}
-GROUP BY app, model, prompt_version""",
-        TABLE,
-        (*RULE_LABELS, "latency_p95_ms"),
+        (*RULE_LABELS, value),
     )

@@ -10,9 +10,10 @@ The worker's part, per closed window of a stream key::
 and an agent over ``seismo.alerts`` that runs :meth:`AlertDelivery.run`.
 """
 
+from schemas.alert_rules import DetectorSignal, MetricSignal, Rule, RuleSet
 from schemas.tables import ALERTS
 from streams.alerting.delivery import AlertDelivery
-from streams.alerting.engine import AlertEngine, stream_key
+from streams.alerting.engine import AlertEngine
 from streams.alerting.exceptions import (
     AlertingError,
     NotificationFailed,
@@ -20,10 +21,8 @@ from streams.alerting.exceptions import (
     RuleFileError,
 )
 from streams.alerting.notifiers import build_notifiers, retry_policy
-from streams.alerting.outcome import WindowOutcome
 from streams.alerting.retry import RetryPolicy
-from streams.alerting.rules import Rule, RuleSet, load_rules, parse_rules
-from streams.alerting.signals import DetectorSignal, MetricSignal
+from streams.alerting.rules import load_rules, parse_rules
 from streams.alerting.state import AlertState, AlertStates
 from streams.alerting.transitions import (
     ALERT_COLUMNS,
@@ -57,12 +56,10 @@ __all__ = [
     "RuleFileError",
     "RuleSet",
     "Transition",
-    "WindowOutcome",
     "build_notifiers",
     "fingerprint",
     "load_rules",
     "retry_policy",
     "parse_rules",
-    "stream_key",
     "transition_id",
 ]

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates, WindowOutcome, stream_key
+from streams.alerting import ALERT_COLUMNS, AlertEngine, AlertStates
 from streams.alerting.transitions import Transition
 from streams.store.client import ClickHouseStore
-from streams.windows.job import ClosedWindow
+from streams.windows.clock import StreamKey
+from streams.windows.closed import ClosedWindow
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,17 @@ class AlertRouter:
         _, rows = self.store.query("SELECT stream, states FROM alert_states FINAL")
         self._states = {stream: json.loads(states) for stream, states in rows}
 
-    async def on_outcome(self, outcome: ClosedWindow) -> None:
-        alert_input = WindowOutcome(
-            outcome.key.app, outcome.key.model, outcome.key.prompt_version,
-            outcome.window_start, outcome.window_end, outcome.metrics, outcome.results,
-        )
-        key = stream_key(alert_input)
-        states = AlertStates.from_dict(self._states.get(key))
-        transitions = self.engine.evaluate(alert_input, states)
+    def _stored(self, key: StreamKey) -> dict[str, Any] | None:
+        # Rows stored before the stream key had one spelling are keyed app/model/prompt_version;
+        # the first window closed after that rewrites them under the label.
+        legacy = "/".join((key.app, key.model, key.prompt_version))
+        return self._states.get(key.label(), self._states.get(legacy))
+
+    async def on_outcome(self, window: ClosedWindow) -> None:
+        states = AlertStates.from_dict(self._stored(window.key))
+        transitions = self.engine.evaluate(window, states)
         await self.announce(transitions)
+        key = window.key.label()
         saved = states.to_dict()
         self._states[key] = saved
         await self.store.run(

@@ -1,315 +1,38 @@
-"""Alert rules and their YAML file (``default_rules.yaml`` documents the format).
+"""The worker's alert rules: the rule file read into the one alert-rule model.
 
-The file is validated strictly when it is loaded: an unknown key, a wrong type or a template
-with an unknown placeholder is one :class:`RuleFileError` line naming the file, the rule and
-the key, so a typo never turns into an alert that silently never fires.
+The model and the file's validation are :mod:`schemas.alert_rules` and
+:mod:`schemas.alert_rule_file` (Grafana's rules are made from the same model); here a bad file
+becomes the service's :class:`RuleFileError`, a :class:`~streams.exceptions.ConfigError`
+that the CLI prints as its one line.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import yaml
-
+from schemas import alert_rule_file
+from schemas.alert_rules import RuleSet
 from streams.alerting.exceptions import RuleFileError
-from streams.alerting.outcome import WindowOutcome
-from streams.alerting.signals import (
-    COMPARISONS,
-    DETECTOR_CONDITIONS,
-    DetectorSignal,
-    MetricSignal,
-    Observation,
-    Signal,
-)
-
-SEVERITIES = ("critical", "error", "warning", "info")  # PagerDuty's set, which the others accept
-# Labels Seismo sets itself; a rule's labels may not override them.
-RESERVED_LABELS = ("alertname", "severity", "app", "model", "prompt_version")
-MATCH_KEYS = ("app", "model", "prompt_version")
-# Drift needs two windows in a row before it pages (the drift issue's default); the same
-# holds on the way back, so one quiet window does not resolve and re-fire an alert.
-DEFAULT_FOR_WINDOWS = 2
-DEFAULT_RESOLVE_AFTER_WINDOWS = 2
-DEFAULT_SUMMARY = "{rule}: {app}/{model} value {value:.4g}"
-
-_NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
-_LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FILE_KEYS = ("version", "defaults", "rules")
-_DEFAULT_KEYS = ("severity", "for_windows", "resolve_after_windows", "labels", "annotations")
-_RULE_KEYS = ("name", "signal", "match", *_DEFAULT_KEYS)
-_DETECTOR_KEYS = ("field", "method", "condition")
-_METRIC_KEYS = ("metric", "op", "threshold")
-# What every template may use, with sample values to check templates at load time.
-_COMMON_PLACEHOLDERS: dict[str, Any] = {
-    "rule": "rule",
-    "severity": "warning",
-    "app": "app",
-    "model": "model",
-    "prompt_version": "v1",
-    "value": 0.5,
-    "window_start": datetime(2024, 1, 1, tzinfo=UTC),
-    "window_end": datetime(2024, 1, 1, 0, 1, tzinfo=UTC),
-}
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One alert rule.
-
-    Attributes
-    ----------
-    name : str
-        Unique in its file; the ``alertname`` label.
-    signal : DetectorSignal | MetricSignal
-        What the rule watches.
-    severity : str
-        One of :data:`SEVERITIES`.
-    for_windows : int
-        Consecutive windows with the condition true before the alert fires.
-    resolve_after_windows : int
-        Consecutive windows with the condition false before a firing alert resolves.
-    labels, annotations : Mapping[str, str]
-        Extra labels (team, service ...) and annotation templates (summary, runbook_url ...).
-    match : Mapping[str, tuple[str, ...]]
-        Optional restriction to some apps, models or prompt versions; empty means all.
-    """
-
-    name: str
-    signal: Signal
-    severity: str
-    for_windows: int = DEFAULT_FOR_WINDOWS
-    resolve_after_windows: int = DEFAULT_RESOLVE_AFTER_WINDOWS
-    labels: Mapping[str, str] = field(default_factory=dict)
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    match: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def applies_to(self, outcome: WindowOutcome) -> bool:
-        return all(getattr(outcome, key) in values for key, values in self.match.items())
-
-    def observe(self, outcome: WindowOutcome) -> Observation | None:
-        return self.signal.observe(outcome) if self.applies_to(outcome) else None
-
-    def alert_labels(self, app: str, model: str, prompt_version: str) -> dict[str, str]:
-        labels = {"alertname": self.name, "severity": self.severity, "app": app, "model": model}
-        if prompt_version:
-            labels["prompt_version"] = prompt_version
-        return {**self.labels, **labels}
-
-    def render_annotations(self, context: Mapping[str, Any]) -> dict[str, str]:
-        templates = {"summary": DEFAULT_SUMMARY, **self.annotations}
-        return {key: template.format_map(context) for key, template in templates.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """The rules of one file, in file order."""
-
-    rules: tuple[Rule, ...]
-    source: str = "<rules>"
-
-    def __iter__(self) -> Iterator[Rule]:
-        return iter(self.rules)
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    def __getitem__(self, name: str) -> Rule:
-        for rule in self.rules:
-            if rule.name == name:
-                return rule
-        raise KeyError(name)
+@contextmanager
+def _as_config_error() -> Iterator[None]:
+    try:
+        yield
+    except alert_rule_file.RuleError as exc:
+        raise RuleFileError(exc.place, exc.message) from None
 
 
 def load_rules(path: str | Path) -> RuleSet:
     """Read and validate a rule file; raises :class:`RuleFileError` with one clear line."""
-    source = str(path)
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise RuleFileError(source, "file does not exist") from None
-    except OSError as exc:
-        raise RuleFileError(source, f"cannot read: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleFileError(source, f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    return parse_rules(data, source)
+    with _as_config_error():
+        return alert_rule_file.load_rules(path)
 
 
 def parse_rules(data: Any, source: str = "<rules>") -> RuleSet:
     """Validate the parsed YAML document of a rule file."""
-    top = _Section(source, "")
-    document = top.mapping(data, "", _FILE_KEYS)
-    if "version" in document and document["version"] != 1:
-        top.fail("version", f"must be 1, got {document['version']!r}")
-    defaults = top.mapping(document.get("defaults", {}), "defaults", _DEFAULT_KEYS)
-    entries = document.get("rules")
-    if not isinstance(entries, list) or not entries:
-        top.fail("rules", "must be a non-empty list of rules")
-    rules: list[Rule] = []
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(entries, start=1):
-        rule = _parse_rule(entry, defaults, source, index)
-        if rule.name in seen:
-            _Section(source, f"rule {rule.name!r}").fail(
-                "name", f"duplicate rule name (rule #{seen[rule.name]} has it too)"
-            )
-        seen[rule.name] = index
-        rules.append(rule)
-    return RuleSet(tuple(rules), source)
-
-
-def _parse_rule(entry: Any, defaults: Mapping[str, Any], source: str, index: int) -> Rule:
-    where = _Section(source, f"rule #{index}")
-    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-        where = _Section(source, f"rule {entry['name']!r}")
-    raw = where.mapping(entry, "", _RULE_KEYS)
-    name = where.string(raw.get("name"), "name")
-    if not _NAME.match(name):
-        where.fail("name", "may contain letters, digits and _ . : - only")
-    merged = {**defaults, **raw}
-    signal = _parse_signal(where, raw.get("signal"))
-    severity = where.string(merged.get("severity"), "severity")
-    if severity not in SEVERITIES:
-        where.fail("severity", f"must be one of {', '.join(SEVERITIES)}, got {severity!r}")
-    labels = {
-        **where.string_map(defaults.get("labels", {}), "labels"),
-        **where.string_map(raw.get("labels", {}), "labels"),
-    }
-    for label in labels:
-        if label in RESERVED_LABELS:
-            where.fail(f"labels.{label}", "is set by Seismo and cannot be overridden")
-    annotations = {
-        **where.string_map(defaults.get("annotations", {}), "annotations"),
-        **where.string_map(raw.get("annotations", {}), "annotations"),
-    }
-    rule = Rule(
-        name=name,
-        signal=signal,
-        severity=severity,
-        for_windows=where.count(merged.get("for_windows", DEFAULT_FOR_WINDOWS), "for_windows"),
-        resolve_after_windows=where.count(
-            merged.get("resolve_after_windows", DEFAULT_RESOLVE_AFTER_WINDOWS),
-            "resolve_after_windows",
-        ),
-        labels=labels,
-        annotations=annotations,
-        match=_parse_match(where, raw.get("match", {})),
-    )
-    _check_templates(where, rule)
-    return rule
-
-
-def _parse_signal(where: _Section, raw: Any) -> Signal:
-    if raw is None:
-        where.fail("signal", "is required (field + method, or metric + op + threshold)")
-    if isinstance(raw, dict) and "metric" in raw:
-        spec = where.mapping(raw, "signal", _METRIC_KEYS)
-        op = where.string(spec.get("op"), "signal.op")
-        if op not in COMPARISONS:
-            where.fail("signal.op", f"must be one of {' '.join(COMPARISONS)}, got {op!r}")
-        return MetricSignal(
-            metric=where.string(spec.get("metric"), "signal.metric"),
-            op=op,
-            threshold=where.number(spec.get("threshold"), "signal.threshold"),
-        )
-    spec = where.mapping(raw, "signal", _DETECTOR_KEYS)
-    condition = where.string(spec.get("condition", "drifted"), "signal.condition")
-    if condition not in DETECTOR_CONDITIONS:
-        where.fail("signal.condition", f"must be one of {', '.join(DETECTOR_CONDITIONS)}")
-    return DetectorSignal(
-        field=where.string(spec.get("field"), "signal.field"),
-        method=where.string(spec.get("method"), "signal.method"),
-        condition=condition,
-    )
-
-
-def _parse_match(where: _Section, raw: Any) -> dict[str, tuple[str, ...]]:
-    spec = where.mapping(raw, "match", MATCH_KEYS)
-    match: dict[str, tuple[str, ...]] = {}
-    for key, value in spec.items():
-        values = value if isinstance(value, list) else [value]
-        if not values:
-            where.fail(f"match.{key}", "must name at least one value")
-        match[key] = tuple(where.string(v, f"match.{key}") for v in values)
-    return match
-
-
-def _check_templates(where: _Section, rule: Rule) -> None:
-    """Render every annotation once with sample values, so a bad template fails at load."""
-    context = {**_COMMON_PLACEHOLDERS, **rule.signal.placeholders}
-    for key, template in {"summary": DEFAULT_SUMMARY, **rule.annotations}.items():
-        try:
-            template.format_map(context)
-        except KeyError as exc:
-            where.fail(
-                f"annotations.{key}",
-                f"unknown placeholder {{{exc.args[0]}}}; use one of "
-                + ", ".join("{" + name + "}" for name in context),
-            )
-        except (ValueError, IndexError, AttributeError, TypeError) as exc:
-            where.fail(f"annotations.{key}", f"is not a valid template: {exc}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Section:
-    """Reads one part of the file and raises errors that say where it is."""
-
-    source: str
-    where: str
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        place = ": ".join(p for p in (self.source, self.where, key) if p)
-        raise RuleFileError(place, message)
-
-    def mapping(self, value: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(key, f"must be a mapping, got {_kind(value)}")
-        for name in value:
-            if name not in allowed:
-                self.fail(
-                    f"{key}.{name}" if key else str(name),
-                    f"unknown key; expected one of {', '.join(allowed)}",
-                )
-        return value
-
-    def string(self, value: Any, key: str) -> str:
-        if value is None:
-            self.fail(key, "is required")
-        if not isinstance(value, str) or not value:
-            self.fail(key, f"must be a non-empty string, got {_kind(value)}")
-        return value
-
-    def number(self, value: Any, key: str) -> float:
-        if value is None:
-            self.fail(key, "is required")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(key, f"must be a number, got {_kind(value)}")
-        if not math.isfinite(value):
-            self.fail(key, "must be finite")
-        return float(value)
-
-    def count(self, value: Any, key: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.fail(key, f"must be a whole number of windows >= 1, got {value!r}")
-        return value
-
-    def string_map(self, value: Any, key: str) -> dict[str, str]:
-        if not isinstance(value, dict):
-            self.fail(key, f"must be a mapping of names to strings, got {_kind(value)}")
-        for name, item in value.items():
-            if not isinstance(name, str) or not _LABEL_NAME.match(name):
-                self.fail(f"{key}.{name}", "names must match [A-Za-z_][A-Za-z0-9_]*")
-            if not isinstance(item, str):
-                self.fail(f"{key}.{name}", f"must be a string, got {_kind(item)}")
-        return dict(value)
-
-
-def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
+    with _as_config_error():
+        return alert_rule_file.parse_rules(data, source)

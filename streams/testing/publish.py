@@ -13,7 +13,12 @@ from streams.testing.generator import to_json_line
 
 
 def stream_key(event: dict[str, Any]) -> bytes:
-    """One stream key's events go to one partition, so one worker sees a whole window."""
+    """The Kafka record key of an event: ``app/model``, as the contract asks.
+
+    Every prompt version of a model shares it, so all of a stream key's events go to one
+    partition and one worker sees its whole window; it is spelled as
+    :meth:`streams.windows.clock.StreamKey.label` spells a key without a prompt version.
+    """
     return f"{event['app']}/{event['model']}".encode()
 
 

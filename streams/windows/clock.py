@@ -25,17 +25,38 @@ from datetime import UTC, datetime, timedelta
 
 @dataclass(frozen=True, slots=True, order=True)
 class StreamKey:
+    """One stream: an app's calls to one model, and one prompt version of them when streams
+    are split by it (``prompt_version`` is ``""`` otherwise, or when the app sends none).
+
+    :meth:`label` is its one spelling, in logs, in the alert state the worker stores
+    (``alert_states.stream``) and, written in SQL, in Grafana's series names.
+    """
+
     app: str
     model: str
     prompt_version: str = ""
 
-    def __str__(self) -> str:
+    def label(self) -> str:
+        """``app/model``, with ``@prompt_version`` when there is one.
+
+        Without a prompt version it reads as the Kafka record key (``app/model``) the
+        stream's events are published under.
+
+        >>> StreamKey("chat", "gpt-4o").label(), StreamKey("chat", "gpt-4o", "v3").label()
+        ('chat/gpt-4o', 'chat/gpt-4o@v3')
+        """
         suffix = f"@{self.prompt_version}" if self.prompt_version else ""
         return f"{self.app}/{self.model}{suffix}"
+
+    def __str__(self) -> str:
+        return self.label()
 
 
 @dataclass(frozen=True, slots=True)
 class WindowSpec:
+    """Tumbling windows of ``length``; events up to ``lateness`` behind the latest one still
+    count, and a key silent for ``idle_close`` of wall-clock time closes its windows."""
+
     length: timedelta
     lateness: timedelta
     idle_close: timedelta

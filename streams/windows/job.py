@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from streams.embedding.encoder import TextEmbedder
 from streams.store.client import ClickHouseStore
 from streams.windows.change_tests import SignalTests
 from streams.windows.clock import StreamKey, WindowSpec
+from streams.windows.closed import ClosedWindow
 from streams.windows.references import KEY_FILTER, ReferenceRange, ReferenceResolver, key_parameters
 from streams.windows.topic_stage import Placement, ReferenceTopics, TopicSettings
 
@@ -82,21 +83,6 @@ SELECT error_type, toUInt32(count()) FROM events FINAL
 WHERE {KEY_FILTER} AND {RANGE_FILTER} AND status = 'error'
 GROUP BY error_type
 """
-
-
-
-@dataclass(frozen=True)
-class ClosedWindow:
-    """What closing a window produced: its metrics, detector results and drift rows. The
-    alert router hands the alerting its key, bounds, metrics and results as the alerting's own
-    :class:`~streams.alerting.WindowOutcome`."""
-
-    key: StreamKey
-    window_start: datetime
-    window_end: datetime
-    metrics: dict[str, Any]
-    results: list[tuple[str, DetectorResult]] = field(default_factory=list)
-    drift_rows: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

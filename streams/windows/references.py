@@ -32,6 +32,9 @@ def key_parameters(key: StreamKey, split_by_prompt_version: bool) -> dict[str, o
 
 @dataclass(frozen=True, slots=True)
 class ReferenceRange:
+    """The event-time range [start, end) a window is compared with, and the policy that chose
+    it (stored with each drift row)."""
+
     start: datetime
     end: datetime
     policy: str

@@ -17,7 +17,8 @@ from streams.heap import release_free_heap
 from streams.metrics import Metrics
 from streams.store.client import ClickHouseStore
 from streams.windows.clock import StreamKey, WindowClock
-from streams.windows.job import ClosedWindow, WindowJob
+from streams.windows.closed import ClosedWindow
+from streams.windows.job import WindowJob
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,10 @@ import yaml
 
 from grafana.alert_rules import AlertRule, AlertSettings, alert_rules, provisioning_file
 from grafana.generate import PROVISIONING
+from grafana.queries import STREAM
+from schemas.alert_rule_file import parse_rules
 from streams.store.client import ClickHouseStore
+from streams.windows.clock import StreamKey
 from tests.grafana.dataset import CLEAN, FALSE_ALARM_STREAM, INCIDENT, INCIDENT_APP, STREAMS
 from tests.grafana.evaluation import ALERT_INTERVAL_S, evaluate_rule, run
 
@@ -87,3 +90,52 @@ def test_rule_pipeline_is_query_reduce_threshold() -> None:
 def test_settings_are_validated(argument: str, value: object) -> None:
     with pytest.raises(ValueError, match=argument):
         AlertSettings(**{argument: value})
+
+
+def test_a_rule_of_the_worker_s_model_pages_the_same_streams_in_grafana(
+    store: ClickHouseStore,
+) -> None:
+    """One definition, either home: a rule as the worker's rule file writes it."""
+    rules = parse_rules({"rules": [{
+        "name": "HighErrorRate", "severity": "critical", "for_windows": 2,
+        "signal": {"metric": "error_rate", "op": ">", "threshold": 0.1},
+        "match": {"app": [INCIDENT_APP]},
+        "labels": {"team": "ml-platform"},
+        "annotations": {
+            "summary": "{app}/{model}: errors over {threshold:.0%} in {value} windows",
+            "runbook_url": "https://runbooks.example.com/errors",
+        },
+    }]})
+    (rule,) = provisioning_file(AlertSettings(), rules)["groups"][0]["rules"]
+    assert rule["uid"] == rule["title"] == "HighErrorRate"
+    assert rule["labels"]["team"] == "ml-platform"
+    assert rule["annotations"]["summary"] == (
+        "{{ $labels.app }}/{{ $labels.model }}: errors over 10% in {{ $values.B.Value }} windows"
+    )
+    assert rule["annotations"]["runbook_url"] == "https://runbooks.example.com/errors"
+    incident = evaluate_rule(store, rule, INCIDENT.end)
+    assert set(incident) == INCIDENT_STREAMS  # match: the other apps' streams are not queried
+    assert _firing(incident) == INCIDENT_STREAMS
+    assert _firing(evaluate_rule(store, rule, CLEAN.end)) == set()
+
+
+def test_a_placeholder_only_the_worker_knows_is_refused() -> None:
+    rules = parse_rules({"rules": [{
+        "name": "PromptDrift", "severity": "warning",
+        "signal": {"field": "prompt", "method": "mmd"},
+        "annotations": {"summary": "{app}: p={p_value:.3f}"},
+    }]})
+    with pytest.raises(ValueError, match=r"annotations.summary: Grafana cannot fill \{p_value\}"):
+        alert_rules(rules=rules)
+
+
+@pytest.mark.parametrize("key", [StreamKey("chat", "gpt-4o"), StreamKey("chat", "gpt-4o", "v3")])
+def test_series_spell_the_stream_key_as_the_worker_does(
+    store: ClickHouseStore, key: StreamKey
+) -> None:
+    _, rows = store.query(
+        f"SELECT {STREAM} FROM (SELECT {{app:String}} AS app, {{model:String}} AS model, "
+        "{pv:String} AS prompt_version)",
+        {"app": key.app, "model": key.model, "pv": key.prompt_version},
+    )
+    assert [tuple(row) for row in rows] == [(key.label(),)]

@@ -18,9 +18,9 @@ from urllib.parse import urlparse
 
 import aiohttp
 
+from schemas.alert_rules import SEVERITIES
 from streams.alerting.exceptions import NotificationFailed, NotificationRejected
 from streams.alerting.retry import RetryPolicy
-from streams.alerting.rules import SEVERITIES
 from streams.alerting.transitions import FIRING, RESOLVED, STATES, Transition
 
 log = logging.getLogger(__name__)

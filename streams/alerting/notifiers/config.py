@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from schemas.alert_rules import SEVERITIES
 from streams.alerting.notifiers.alertmanager import AlertmanagerNotifier
 from streams.alerting.notifiers.base import Notifier, is_http_url
 from streams.alerting.notifiers.pagerduty import PagerDutyNotifier
 from streams.alerting.notifiers.slack import SlackNotifier
 from streams.alerting.notifiers.webhook import WebhookNotifier
 from streams.alerting.retry import RetryPolicy
-from streams.alerting.rules import SEVERITIES
 from streams.alerting.transitions import STATES
 from streams.exceptions import ConfigError
 from streams.settings import Settings

@@ -24,7 +24,7 @@ media and reasoning parts carry no prompt text and are left out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -56,13 +56,7 @@ Message = dict[str, str]
 def prompt_of(span: SpanRecord) -> str | list[Message]:
     """The prompt: chat messages ``[{role, content}]``, a plain string, or ``""``."""
     system = _parts_text(_parsed(_lookup(span, SYSTEM_INSTRUCTIONS)))
-    found = _messages(_lookup(span, INPUT_MESSAGES))
-    if found is None:
-        found = _legacy(_lookup(span, LEGACY_PROMPT))
-    if found is None:
-        found = _indexed(span.attributes, "prompt")
-    if found is None:
-        found = _role_events(span.events)
+    found = _recorded(span, INPUT_MESSAGES, LEGACY_PROMPT, "prompt", _role_events)
     if not system:
         return found if found is not None else ""
     if isinstance(found, str):
@@ -72,16 +66,26 @@ def prompt_of(span: SpanRecord) -> str | list[Message]:
 
 def completion_of(span: SpanRecord) -> str | None:
     """The completion text (choices joined by newlines), or ``None`` when none was recorded."""
-    found = _messages(_lookup(span, OUTPUT_MESSAGES))
-    if found is None:
-        found = _legacy(_lookup(span, LEGACY_COMPLETION))
-    if found is None:
-        found = _indexed(span.attributes, "completion")
-    if found is None:
-        found = _choice_events(span.events)
+    found = _recorded(span, OUTPUT_MESSAGES, LEGACY_COMPLETION, "completion", _choice_events)
     if found is None or isinstance(found, str):
         return found
     return "\n".join(m["content"] for m in found if m["content"])
+
+
+def _recorded(
+    span: SpanRecord, current: str, legacy: str, indexed: str,
+    from_events: Callable[[Iterable[EventRecord]], str | list[Message] | None],
+) -> str | list[Message] | None:
+    """The first of the conventions that recorded the content, newest first: the current
+    semantic conventions' attribute, the legacy one, indexed attributes, then span events."""
+    found = _messages(_lookup(span, current))
+    if found is None:
+        found = _legacy(_lookup(span, legacy))
+    if found is None:
+        found = _indexed(span.attributes, indexed)
+    if found is None:
+        found = from_events(span.events)
+    return found
 
 
 def _lookup(span: SpanRecord, key: str) -> Any:

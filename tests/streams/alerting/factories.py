@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,9 +11,10 @@ from streams.alerting import (
     AlertEngine,
     AlertStates,
     Transition,
-    WindowOutcome,
     parse_rules,
 )
+from streams.windows.clock import StreamKey
+from streams.windows.closed import ClosedWindow
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=1)
@@ -62,16 +63,14 @@ def window(
     app: str = "chat",
     model: str = "gpt-4o",
     prompt_version: str = "v3",
-) -> WindowOutcome:
+) -> ClosedWindow:
     """The ``index``-th one-minute window of a stream key, with the signals given."""
     metrics = {} if error_rate is None else {"error_rate": error_rate}
-    results: Sequence[tuple[str, DetectorResult]] = (
-        () if drifted is None else (("prompt", mmd(drifted)),)
+    results: list[tuple[str, DetectorResult]] = (
+        [] if drifted is None else [("prompt", mmd(drifted))]
     )
-    return WindowOutcome(
-        app,
-        model,
-        prompt_version,
+    return ClosedWindow(
+        StreamKey(app, model, prompt_version),
         START + index * WINDOW,
         START + (index + 1) * WINDOW,
         metrics,
@@ -79,11 +78,11 @@ def window(
     )
 
 
-def error_windows(rates: Iterable[float | None], start: int = 0) -> list[WindowOutcome]:
+def error_windows(rates: Iterable[float | None], start: int = 0) -> list[ClosedWindow]:
     return [window(start + i, error_rate=rate) for i, rate in enumerate(rates)]
 
 
-def run(engine: AlertEngine, windows: Iterable[WindowOutcome], states: AlertStates | None = None):
+def run(engine: AlertEngine, windows: Iterable[ClosedWindow], states: AlertStates | None = None):
     """Evaluate windows in order: the list of transitions per window."""
     states = states if states is not None else AlertStates()
     return [engine.evaluate(w, states) for w in windows]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from streams.alerting import DetectorSignal, MetricSignal, RuleFileError, load_rules, parse_rules
+from streams.alerting.signals import observe
 from streams.exceptions import ConfigError
 from tests.streams.alerting.factories import DRIFT_RULE, ERROR_RULE, window
 
@@ -34,7 +35,7 @@ def test_drift_rules_wait_two_windows_by_default() -> None:
 
 def test_annotations_render_placeholders_with_format_specs() -> None:
     rule = parse_rules({"rules": [ERROR_RULE]})["HighErrorRate"]
-    observation = rule.observe(window(0, error_rate=0.125))
+    observation = observe(rule, window(0, error_rate=0.125))
     assert observation is not None and observation.condition
     rendered = rule.render_annotations(
         {"app": "chat", "model": "gpt-4o", "value": observation.value, **observation.context}
@@ -47,8 +48,8 @@ def test_match_restricts_a_rule_to_some_stream_keys() -> None:
     rule = parse_rules({"rules": [{**ERROR_RULE, "match": {"app": ["chat", "search"]}}]})[
         "HighErrorRate"
     ]
-    assert rule.observe(window(0, error_rate=0.5, app="chat")) is not None
-    assert rule.observe(window(0, error_rate=0.5, app="billing")) is None
+    assert observe(rule, window(0, error_rate=0.5, app="chat")) is not None
+    assert observe(rule, window(0, error_rate=0.5, app="billing")) is None
 
 
 @pytest.mark.parametrize(
@@ -132,6 +133,6 @@ def test_a_metric_that_is_absent_null_or_not_a_number_is_no_evidence() -> None:
     base = window(0)
     for value in (None, {"timeout": 4}, float("nan")):
         outcome = replace(base, metrics={"errors": value})
-        assert rule.observe(outcome) is None
-    observed = rule.observe(replace(base, metrics={"errors": 4}))
+        assert observe(rule, outcome) is None
+    observed = observe(rule, replace(base, metrics={"errors": 4}))
     assert observed is not None and observed.condition and observed.value == 4.0

@@ -1,37 +1,43 @@
-"""What the worker hands the alerting when a window closes: one stream key's signals."""
+"""What closing one window of one stream key produced, as the window job hands it on.
+
+One type from the window job to the alerting: the job fills it, the alert engine reads its
+key, bounds, metrics and results, and the job then stores its ``drift_rows``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from detectors.result import DetectorResult
+from streams.windows.clock import StreamKey
 
 
 @dataclass(frozen=True)
-class WindowOutcome:
-    """The closed window of one stream key (app, model, prompt_version).
+class ClosedWindow:
+    """The closed window of one stream key.
 
     Attributes
     ----------
-    app, model, prompt_version : str
-        The stream key; ``prompt_version`` is ``""`` when the app sends none.
+    key : StreamKey
+        The stream key; its ``prompt_version`` is ``""`` when the app sends none.
     window_start, window_end : datetime
         Event-time bounds of the window, timezone-aware (normalised to UTC here).
-    metrics : Mapping[str, float]
+    metrics : dict[str, Any]
         The ``window_metrics`` columns of the window, e.g. ``{"error_rate": 0.02}``.
-    results : Sequence[tuple[str, DetectorResult]]
+    results : list[tuple[str, DetectorResult]]
         ``(field, result)`` pairs, e.g. ``("prompt", <mmd result>)``.
+    drift_rows : list[list[Any]]
+        The ``drift`` rows of those results, stored with the window.
     """
 
-    app: str
-    model: str
-    prompt_version: str
+    key: StreamKey
     window_start: datetime
     window_end: datetime
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    results: Sequence[tuple[str, DetectorResult]] = ()
+    metrics: dict[str, Any] = field(default_factory=dict)
+    results: list[tuple[str, DetectorResult]] = field(default_factory=list)
+    drift_rows: list[list[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in ("window_start", "window_end"):
