@@ -6,7 +6,7 @@ The path is what a worker does to every trace record before it writes a row, min
 ClickHouse: decode and validate (msgspec), then :func:`streams.ingest.rows.trace_rows` (toxicity,
 injection patterns, redaction with PII and secret counts, refusals, derived fields). Records
 are processed in batches of ``--batch`` like the worker's ``batch_size``. The breakdown times
-each scanner alone on the same batches, calling the same objects ``SignalScanner.scan`` calls,
+each scanner alone on the same batches, calling the same objects ``EventScanner.scan`` calls,
 in CPU microseconds per event (less disturbed by other work on the machine than wall time),
 on every text: without the scanner's cache of repeated texts, whose hit rates are printed, so
 the stages can add up to more than ``trace_rows``. Every run of the whole path starts with a
@@ -36,7 +36,7 @@ from schemas.events import TraceEvent
 from streams.ingest.decode import trace_decoder
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import event_row, trace_rows
-from streams.ingest.scan import EventSignals, SignalScanner
+from streams.ingest.scan import EventScan, EventScanner
 from streams.settings import Settings
 
 TARGET_EVENTS_PER_SECOND = 10_000  # the issue's per-worker target for the cheap path
@@ -47,9 +47,9 @@ def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 
 def stage_timers(
-    scanner: SignalScanner, prices: PriceTable, now: datetime
-) -> dict[str, Callable[[Sequence[TraceEvent], list[EventSignals]], object]]:
-    """One callable per stage of ``SignalScanner.scan`` + ``event_row``, over one batch.
+    scanner: EventScanner, prices: PriceTable, now: datetime
+) -> dict[str, Callable[[Sequence[TraceEvent], list[EventScan]], object]]:
+    """One callable per stage of ``EventScanner.scan`` + ``event_row``, over one batch.
 
     Each takes the batch and its already computed signals (only row building uses them).
     """
@@ -57,24 +57,24 @@ def stage_timers(
     def texts(events: Sequence[TraceEvent]) -> tuple[list[str], list[str]]:
         return [e.prompt_text() for e in events], [e.completion or "" for e in events]
 
-    def toxicity(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+    def toxicity(events: Sequence[TraceEvent], _: list[EventScan]) -> object:
         prompts, completions = texts(events)
         return scanner.toxicity.score_many(prompts + completions)
 
-    def injection(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+    def injection(events: Sequence[TraceEvent], _: list[EventScan]) -> object:
         return scanner.injection.score_many(texts(events)[0])
 
-    def redaction(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+    def redaction(events: Sequence[TraceEvent], _: list[EventScan]) -> object:
         prompts, completions = texts(events)
         redact = scanner.text_signals
         return [(redact(p, 0.0, 0.0), redact(c, 0.0, 0.0),
                  e.reference and redact(e.reference, 0.0, 0.0))
                 for p, c, e in zip(prompts, completions, events, strict=True)]
 
-    def refusal(events: Sequence[TraceEvent], _: list[EventSignals]) -> object:
+    def refusal(events: Sequence[TraceEvent], _: list[EventScan]) -> object:
         return [scanner.refusals.is_refusal(c) for c in texts(events)[1]]
 
-    def rows(events: Sequence[TraceEvent], signals: list[EventSignals]) -> object:
+    def rows(events: Sequence[TraceEvent], signals: list[EventScan]) -> object:
         return [event_row(e, now, prices, s) for e, s in zip(events, signals, strict=True)]
 
     return {
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
     now = datetime.now(UTC)
 
-    def new_scanner() -> SignalScanner:
-        return SignalScanner(Redactor(args.policy, salt="bench"), "")
+    def new_scanner() -> EventScanner:
+        return EventScanner(Redactor(args.policy, salt="bench"), "")
 
     scanner = new_scanner()
     prices = PriceTable(settings.prices)

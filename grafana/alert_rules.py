@@ -42,7 +42,7 @@ from grafana.dashboards import APP_UID
 from grafana.datasource import DATASOURCE_UID
 from grafana.queries import RULE_LABELS, SqlQuery
 from schemas.alert_rule_file import parse_rules
-from schemas.alert_rules import DetectorSignal, MetricSignal, Rule, RuleSet
+from schemas.alert_rules import DetectorSelector, MetricSelector, Rule, RuleSet
 from schemas.tables import DRIFT, WINDOW_METRICS
 
 EXPRESSION_UID = "__expr__"
@@ -198,7 +198,7 @@ def _query(rule: Rule, settings: AlertSettings) -> SqlQuery:
         f"{key} IN ({', '.join(_literal(v) for v in values)})"
         for key, values in rule.match.items()
     )
-    if isinstance(signal, DetectorSignal):
+    if isinstance(signal, DetectorSelector):
         return queries.windows_held(
             DRIFT, signal.condition, rule.for_windows,
             (f"field = {_literal(signal.field)}", f"method = {_literal(signal.method)}", *filters),
@@ -238,7 +238,7 @@ def _go_template(rule: Rule, key: str, template: str) -> str:
         **{label: _GoExpression(f"{{{{ $labels.{label} }}}}") for label in RULE_LABELS},
         "value": _GoExpression(f"{{{{ $values.{REDUCE}.Value }}}}"),
         **({"metric": signal.metric, "op": signal.op, "threshold": signal.threshold}
-           if isinstance(signal, MetricSignal) else
+           if isinstance(signal, MetricSelector) else
            {"field": signal.field, "method": signal.method}),
     }
     try:

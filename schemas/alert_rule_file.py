@@ -26,11 +26,11 @@ from schemas.alert_rules import (
     MATCH_KEYS,
     RESERVED_LABELS,
     SEVERITIES,
-    DetectorSignal,
-    MetricSignal,
+    DetectorSelector,
+    MetricSelector,
     Rule,
     RuleSet,
-    Signal,
+    Selector,
 )
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -142,7 +142,7 @@ def _parse_rule(entry: Any, defaults: Mapping[str, Any], source: str, index: int
     return rule
 
 
-def _parse_signal(where: _Section, raw: Any) -> Signal:
+def _parse_signal(where: _Section, raw: Any) -> Selector:
     if raw is None:
         where.fail("signal", "is required (field + method, or metric + op + threshold)")
     if isinstance(raw, dict) and "metric" in raw:
@@ -150,7 +150,7 @@ def _parse_signal(where: _Section, raw: Any) -> Signal:
         op = where.string(spec.get("op"), "signal.op")
         if op not in COMPARISONS:
             where.fail("signal.op", f"must be one of {' '.join(COMPARISONS)}, got {op!r}")
-        return MetricSignal(
+        return MetricSelector(
             metric=where.string(spec.get("metric"), "signal.metric"),
             op=op,
             threshold=where.number(spec.get("threshold"), "signal.threshold"),
@@ -159,7 +159,7 @@ def _parse_signal(where: _Section, raw: Any) -> Signal:
     condition = where.string(spec.get("condition", "drifted"), "signal.condition")
     if condition not in DETECTOR_CONDITIONS:
         where.fail("signal.condition", f"must be one of {', '.join(DETECTOR_CONDITIONS)}")
-    return DetectorSignal(
+    return DetectorSelector(
         field=where.string(spec.get("field"), "signal.field"),
         method=where.string(spec.get("method"), "signal.method"),
         condition=condition,

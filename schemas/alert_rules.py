@@ -7,7 +7,7 @@ them is read by :mod:`schemas.alert_rule_file`; ``streams/alerting/default_rules
 documents its format.
 
 Pure data: nothing here reads a window; the worker's evaluation of a selector is
-:func:`streams.alerting.signals.observe`.
+:func:`streams.alerting.selectors.observe`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ DETECTOR_CONDITIONS = ("drifted",)
 
 
 @dataclass(frozen=True, slots=True)
-class DetectorSignal:
+class DetectorSelector:
     """A detector's decision on one field, e.g. ``field: prompt, method: mmd``.
 
     The reported value is the test statistic; ``{p_value}``, ``{statistic}``, ``{threshold}``
@@ -64,7 +64,7 @@ class DetectorSignal:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricSignal:
+class MetricSelector:
     """A window metric (a ``window_metrics`` column) compared with a threshold, e.g.
     ``error_rate > 0.05``; the reported value is the metric."""
 
@@ -78,7 +78,7 @@ class MetricSignal:
         return f"{self.metric} {self.op} {self.threshold:g}"
 
 
-Signal = DetectorSignal | MetricSignal
+Selector = DetectorSelector | MetricSelector
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class Rule:
     ----------
     name : str
         Unique in its file; the ``alertname`` label.
-    signal : DetectorSignal | MetricSignal
+    signal : DetectorSelector | MetricSelector
         What the rule watches.
     severity : str
         One of :data:`SEVERITIES`.
@@ -104,7 +104,7 @@ class Rule:
     """
 
     name: str
-    signal: Signal
+    signal: Selector
     severity: str
     for_windows: int = DEFAULT_FOR_WINDOWS
     resolve_after_windows: int = DEFAULT_RESOLVE_AFTER_WINDOWS

@@ -10,7 +10,7 @@ The worker's part, per closed window of a stream key::
 and an agent over ``seismo.alerts`` that runs :meth:`AlertDelivery.run`.
 """
 
-from schemas.alert_rules import DetectorSignal, MetricSignal, Rule, RuleSet
+from schemas.alert_rules import DetectorSelector, MetricSelector, Rule, RuleSet
 from schemas.tables import ALERTS
 from streams.alerting.delivery import AlertDelivery
 from streams.alerting.engine import AlertEngine
@@ -47,8 +47,8 @@ __all__ = [
     "AlertState",
     "AlertStates",
     "AlertingError",
-    "DetectorSignal",
-    "MetricSignal",
+    "DetectorSelector",
+    "MetricSelector",
     "NotificationFailed",
     "NotificationRejected",
     "RetryPolicy",

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from schemas.alert_rules import Rule, RuleSet
-from streams.alerting.signals import Observation, observe
+from streams.alerting.selectors import Observation, observe
 from streams.alerting.state import AlertStates
 from streams.alerting.transitions import (
     CANCELLED,

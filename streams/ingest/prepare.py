@@ -24,7 +24,7 @@ from schemas.tables import EVENT_COLUMNS, EVENT_SCHEMA, FEEDBACK_SCHEMA
 from streams.ingest.decode import Rejected, feedback_decoder, trace_decoder
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import feedback_row, trace_rows
-from streams.ingest.scan import SignalScanner
+from streams.ingest.scan import EventScanner
 from streams.settings import ModelPrice, Settings
 from streams.store.native import NativeBlock, NativeEncoder
 
@@ -97,7 +97,7 @@ class Preparer:
     def __init__(self, config: PrepareConfig) -> None:
         self.config = config
         self.prices = PriceTable(config.prices)
-        self._scanner: SignalScanner | None = None
+        self._scanner: EventScanner | None = None
         self._redactor: Redactor | None = None
         self._trace = trace_decoder(config.max_event_bytes, config.max_future_skew_seconds)
         self._feedback = feedback_decoder(config.max_event_bytes, config.max_future_skew_seconds)
@@ -112,9 +112,9 @@ class Preparer:
         return self._redactor
 
     @property
-    def scanner(self) -> SignalScanner:
+    def scanner(self) -> EventScanner:
         if self._scanner is None:
-            self._scanner = SignalScanner(self.redactor, self.config.toxicity_model_dir)
+            self._scanner = EventScanner(self.redactor, self.config.toxicity_model_dir)
         return self._scanner
 
     def __call__(self, source: str, values: Sequence[bytes | None], now: datetime) -> Prepared:

@@ -9,7 +9,7 @@ from typing import Any
 from detectors.scanners.redaction import Redactor
 from schemas.events import FeedbackEvent, TraceEvent
 from streams.ingest.pricing import PriceTable
-from streams.ingest.scan import EventSignals, SignalScanner
+from streams.ingest.scan import EventScan, EventScanner
 
 
 def output_tokens_per_second(event: TraceEvent) -> float | None:
@@ -34,7 +34,7 @@ def event_row(
     event: TraceEvent,
     ingested_at: datetime,
     prices: PriceTable,
-    signals: EventSignals,
+    signals: EventScan,
     source: str = "trace",
 ) -> tuple[Any, ...]:
     """One row in ``schemas.tables.EVENT_COLUMNS`` order; every text as the redaction left it.
@@ -89,7 +89,7 @@ def trace_rows(
     events: Sequence[TraceEvent],
     ingested_at: datetime,
     prices: PriceTable,
-    scanner: SignalScanner,
+    scanner: EventScanner,
     source: str = "trace",
 ) -> list[tuple[Any, ...]]:
     """Rows of a batch of valid trace events, scanned and redacted together."""

@@ -42,7 +42,7 @@ MAX_FIELD_VALUES = 8192
 """Distinct short field values whose redaction is kept (see :class:`FieldRedactor`)."""
 
 # The fields besides prompt, completion, reference and metadata that an app fills with text,
-# in the order of EventSignals.fields. ``app`` and ``model`` are the stream key: they are
+# in the order of EventScan.fields. ``app`` and ``model`` are the stream key: they are
 # redacted too, since a secret must not reach storage (or an alert) through any field; a key
 # holding none, as every real one does, stays as it is, so windows and alerts keep their key.
 TEXT_FIELDS = (
@@ -53,7 +53,7 @@ _text_fields = attrgetter(*TEXT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
-class EventSignals:
+class EventScan:
     """What the scanners found in one event, and its texts as they may be stored: ``fields``
     are the :data:`TEXT_FIELDS` (``""`` where absent), ``user_id`` the pseudonym."""
 
@@ -72,7 +72,7 @@ class EventSignals:
 
 
 @dataclass(frozen=True, slots=True)
-class TextSignals:
+class TextScan:
     """The signals of one prompt or completion: the text as stored, the types found in it
     (non-zero counts only), toxicity, and the role's own signal (injection score of a prompt,
     1.0 for a refusal of a completion)."""
@@ -83,12 +83,12 @@ class TextSignals:
     flag: float
 
     @classmethod
-    def of(cls, redaction: RedactionResult, toxicity: float, flag: float) -> TextSignals:
+    def of(cls, redaction: RedactionResult, toxicity: float, flag: float) -> TextScan:
         found = {k: v for k, v in redaction.counts_by_type.items() if v}
         return cls(redaction.text, found, toxicity, flag)
 
 
-_NO_TEXT = TextSignals("", {}, 0.0, 0.0)
+_NO_TEXT = TextScan("", {}, 0.0, 0.0)
 V = TypeVar("V")
 
 
@@ -213,7 +213,7 @@ class FieldRedactor:
         return tuple(stored), metadata
 
 
-class SignalScanner:
+class EventScanner:
     def __init__(
         self, redactor: Redactor, toxicity_model_dir: str = "",
         cache_size: int = DEFAULT_CACHE_SIZE,
@@ -223,8 +223,8 @@ class SignalScanner:
         self.refusals = RefusalDetector()
         self.injection = InjectionScorer(None)
         self._secret_types = set(redactor.secrets.types)
-        self.prompts: TextCache[TextSignals] = TextCache(cache_size)
-        self.completions: TextCache[TextSignals] = TextCache(cache_size)
+        self.prompts: TextCache[TextScan] = TextCache(cache_size)
+        self.completions: TextCache[TextScan] = TextCache(cache_size)
         self.fields = FieldRedactor(redactor)
 
     def _split(self, found: Sequence[dict[str, int]]) -> tuple[dict[str, int], dict[str, int]]:
@@ -237,26 +237,26 @@ class SignalScanner:
         secrets = {k: v for k, v in counts.items() if k in self._secret_types}
         return pii, secrets
 
-    def text_signals(self, text: str, toxicity: float, flag: float) -> TextSignals:
+    def text_signals(self, text: str, toxicity: float, flag: float) -> TextScan:
         """The redacted text and its findings, with signals computed elsewhere."""
         findings = self.redactor.scan(text)
         if not findings:  # most texts: nothing to redact and no counts to build (~2 µs)
-            return TextSignals(text, {}, toxicity, flag)
-        return TextSignals.of(self.redactor.apply_findings(text, findings), toxicity, flag)
+            return TextScan(text, {}, toxicity, flag)
+        return TextScan.of(self.redactor.apply_findings(text, findings), toxicity, flag)
 
-    def _scan_prompts(self, texts: list[str]) -> list[TextSignals]:
+    def _scan_prompts(self, texts: list[str]) -> list[TextScan]:
         toxic = self.toxicity.score_many(texts)
         injections = self.injection.score_many(texts)
         return [self.text_signals(t, float(x), float(i.score))
                 for t, x, i in zip(texts, toxic, injections, strict=True)]
 
-    def _scan_completions(self, texts: list[str]) -> list[TextSignals]:
+    def _scan_completions(self, texts: list[str]) -> list[TextScan]:
         toxic = self.toxicity.score_many(texts)
         refusal = self.refusals.is_refusal
         return [self.text_signals(t, float(x), float(refusal(t)))
                 for t, x in zip(texts, toxic, strict=True)]
 
-    def scan(self, events: Sequence[TraceEvent]) -> list[EventSignals]:
+    def scan(self, events: Sequence[TraceEvent]) -> list[EventScan]:
         prompts = self.prompts.get_many([e.prompt_text() for e in events], self._scan_prompts)
         completions = self.completions.get_many([e.completion or "" for e in events],
                                                 self._scan_completions)
@@ -270,7 +270,7 @@ class SignalScanner:
             fields, metadata = redact_fields(event, found)
             # Most events hold no finding: no counts to add up.
             pii, secrets = self._split(found) if found else ({}, {})
-            out.append(EventSignals(
+            out.append(EventScan(
                 prompt.text, completion.text, reference.text, fields, metadata,
                 user(event.user_id) if event.user_id else "",
                 prompt.toxicity, completion.toxicity if event.completion else 0.0,

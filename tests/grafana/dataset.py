@@ -35,7 +35,7 @@ from schemas.tables import (
 )
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import trace_rows
-from streams.ingest.scan import SignalScanner
+from streams.ingest.scan import EventScanner
 from streams.settings import DEFAULT_PRICES
 from streams.store.client import ClickHouseStore
 from streams.testing.generator import APPS, GeneratorConfig, TrafficGenerator
@@ -109,7 +109,7 @@ def event_dicts() -> list[dict[str, Any]]:
 def insert_events(store: ClickHouseStore, events: list[dict[str, Any]]) -> None:
     decoded = [TRACE_DECODER.decode(json.dumps(raw).encode()) for raw in events]
     rows = trace_rows(decoded, datetime.now(UTC), PriceTable(DEFAULT_PRICES),
-                      SignalScanner(Redactor("redact")))
+                      EventScanner(Redactor("redact")))
     _insert(store, EVENTS, EVENT_COLUMNS, rows)
 
 

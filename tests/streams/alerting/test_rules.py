@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from streams.alerting import DetectorSignal, MetricSignal, RuleFileError, load_rules, parse_rules
-from streams.alerting.signals import observe
+from streams.alerting import (
+    DetectorSelector,
+    MetricSelector,
+    RuleFileError,
+    load_rules,
+    parse_rules,
+)
+from streams.alerting.selectors import observe
 from streams.exceptions import ConfigError
 from tests.streams.alerting.factories import DRIFT_RULE, ERROR_RULE, window
 
@@ -18,11 +24,11 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "streams" / "alerting" / "defaul
 def test_example_rule_file_loads_with_documented_defaults() -> None:
     rules = load_rules(EXAMPLE)
     drift = rules["PromptEmbeddingDrift"]
-    assert drift.signal == DetectorSignal(field="prompt", method="mmd")
+    assert drift.signal == DetectorSelector(field="prompt", method="mmd")
     assert (drift.for_windows, drift.resolve_after_windows) == (2, 2)
     assert drift.labels == {"team": "ml-platform", "service": "llm-gateway"}
     errors = rules["HighErrorRate"]
-    assert errors.signal == MetricSignal(metric="error_rate", op=">", threshold=0.05)
+    assert errors.signal == MetricSelector(metric="error_rate", op=">", threshold=0.05)
     assert errors.resolve_after_windows == 3
     assert "runbook_url" in errors.annotations and "dashboard_url" in errors.annotations
 

@@ -11,12 +11,12 @@ from schemas.tables import EVENT_COLUMNS
 from streams.ingest.decode import trace_decoder
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import event_row
-from streams.ingest.scan import TEXT_FIELDS, EventSignals, FieldRedactor, SignalScanner
+from streams.ingest.scan import TEXT_FIELDS, EventScan, EventScanner, FieldRedactor
 from streams.settings import DEFAULT_PRICES
 from streams.testing.generator import GeneratorConfig, TrafficGenerator, to_json_line
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-SCANNER = SignalScanner(Redactor("redact"))
+SCANNER = EventScanner(Redactor("redact"))
 
 
 def row_of(event, prices: PriceTable) -> dict:
@@ -79,8 +79,8 @@ def test_secrets_and_pii_are_redacted_and_counted_before_storage() -> None:
     assert row["toxicity_completion"] > 0.5 and row["toxicity_prompt"] < 0.5
 
 
-def plain_signals(scanner: SignalScanner, events: list) -> list[EventSignals]:
-    """What ``SignalScanner.scan`` computed before its cache: every text of the batch scanned
+def plain_signals(scanner: EventScanner, events: list) -> list[EventScan]:
+    """What ``EventScanner.scan`` computed before its cache: every text of the batch scanned
     by the detectors directly, toxicity as one batch."""
     prompts = [e.prompt_text() for e in events]
     completions = [e.completion or "" for e in events]
@@ -96,7 +96,7 @@ def plain_signals(scanner: SignalScanner, events: list) -> list[EventSignals]:
         counts = {k: sum(r.counts_by_type.get(k, 0) for r in every)
                   for k in results[0].counts_by_type}
         secret_types = scanner.redactor.secrets.types
-        out.append(EventSignals(
+        out.append(EventScan(
             results[0].text, results[1].text, results[2].text, tuple(f.text for f in fields),
             {k.text: v.text for k, v in metadata}, scanner.redactor.pseudonym(event.user_id or ""),
             float(toxic[i]),
@@ -129,9 +129,9 @@ def test_cached_signals_equal_a_plain_scan_of_every_text() -> None:
         records[i * 30 + 2]["conversation_id"] = prompt[:256]
         records[i * 30 + 3]["metadata"] = {prompt[:40]: prompt, "plain": "x"}
     events = [TRACE_DECODER.decode(to_json_line(r)) for r in records]
-    scanner = SignalScanner(Redactor("hash", salt="s"), cache_size=100)
+    scanner = EventScanner(Redactor("hash", salt="s"), cache_size=100)
     scanner.fields = FieldRedactor(scanner.redactor, size=50)  # cleared between batches
-    reference = SignalScanner(Redactor("hash", salt="s"))
+    reference = EventScanner(Redactor("hash", salt="s"))
     cached = [s for i in range(0, len(events), 300) for s in scanner.scan(events[i : i + 300])]
     assert cached == plain_signals(reference, events)
     assert scanner.completions.hits > 100  # the cache was exercised, across batches too
@@ -172,6 +172,6 @@ def test_clean_fields_are_stored_as_sent_and_user_ids_as_stable_pseudonyms() -> 
     assert first["user_id"] == again["user_id"] == SCANNER.redactor.pseudonym("u02847")
     assert first["user_id"].startswith("u_") and first["pii_counts"] == {}
     email = PLANTED[0][1]
-    raw = SignalScanner(Redactor("raw")).scan([decode(user_id="u02847", error_type=email)])[0]
+    raw = EventScanner(Redactor("raw")).scan([decode(user_id="u02847", error_type=email)])[0]
     assert raw.user_id == "u02847" and email in raw.fields
     assert raw.pii_counts == {"email": 1}  # counted under every policy

@@ -28,7 +28,7 @@ from schemas.tables import EVENT_COLUMNS
 from streams.alerting import ALERT_COLUMNS
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import trace_rows
-from streams.ingest.scan import SignalScanner
+from streams.ingest.scan import EventScanner
 from streams.metrics import Metrics
 from streams.service.app import build_window_service
 from streams.settings import Settings, load_settings
@@ -90,7 +90,7 @@ def build_incident(
         int(EVENTS_PER_SECOND * WINDOW.total_seconds() * N_WINDOWS)))
     events = [msgspec.convert(e, TraceEvent) for e in raw]
     rows = trace_rows(events, datetime.now(UTC), PriceTable({}),
-                      SignalScanner(Redactor("redact")))
+                      EventScanner(Redactor("redact")))
     store.insert_columns("events", list(zip(*rows, strict=True)), EVENT_COLUMNS)
 
     service = build_window_service(incident_settings(), store, Metrics())

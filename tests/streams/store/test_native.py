@@ -20,7 +20,7 @@ from schemas.tables import (
 from streams.ingest.decode import feedback_decoder, trace_decoder
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import feedback_row, trace_rows
-from streams.ingest.scan import SignalScanner
+from streams.ingest.scan import EventScanner
 from streams.settings import Settings
 from streams.store.client import ClickHouseStore
 from streams.store.native import NativeBlock, NativeEncoder
@@ -47,7 +47,7 @@ def test_event_blocks_store_what_a_client_insert_stores(chdb_store: ClickHouseSt
         seed=11, pii_rate=0.2, toxic_rate=0.2, refusal_rate=0.2, error_rate=0.1)).events(600)]
     settings = Settings()
     decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
-    scanner = SignalScanner(Redactor(settings.redaction_policy, settings.redaction_salt))
+    scanner = EventScanner(Redactor(settings.redaction_policy, settings.redaction_salt))
     rows = trace_rows([decode(v, NOW) for v in values], NOW, PriceTable(settings.prices), scanner)
     encoder = pickle.loads(pickle.dumps(NativeEncoder(EVENT_SCHEMA)))
     block = NativeBlock.join([encoder.encode(rows[:250]), encoder.encode(rows[250:])])

@@ -13,7 +13,7 @@ from schemas.events import TraceEvent
 from schemas.tables import EVENT_COLUMNS, FEEDBACK_COLUMNS
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import trace_rows
-from streams.ingest.scan import SignalScanner
+from streams.ingest.scan import EventScanner
 from streams.metrics import Metrics
 from streams.service.app import build_window_service
 from streams.settings import load_settings
@@ -34,7 +34,7 @@ def store(chdb_store: ClickHouseStore) -> ClickHouseStore:
 def load(store: ClickHouseStore, config: GeneratorConfig, n: int) -> list[TraceEvent]:
     events = [msgspec.convert(e, TraceEvent) for e in TrafficGenerator(config).events(n)]
     now = datetime.now(UTC)
-    rows = trace_rows(events, now, PriceTable({}), SignalScanner(Redactor("redact")))
+    rows = trace_rows(events, now, PriceTable({}), EventScanner(Redactor("redact")))
     store.insert_columns("events", list(zip(*rows, strict=True)), EVENT_COLUMNS)
     return events
 

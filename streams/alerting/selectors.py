@@ -13,7 +13,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.alert_rules import COMPARISONS, DetectorSignal, MetricSignal, Rule
+from schemas.alert_rules import COMPARISONS, DetectorSelector, MetricSelector, Rule
 from streams.windows.closed import ClosedWindow
 
 
@@ -30,12 +30,12 @@ def observe(rule: Rule, window: ClosedWindow) -> Observation | None:
     key = window.key
     if not rule.applies_to(key.app, key.model, key.prompt_version):
         return None
-    if isinstance(rule.signal, DetectorSignal):
+    if isinstance(rule.signal, DetectorSelector):
         return _detector(rule.signal, window)
     return _metric(rule.signal, window)
 
 
-def _detector(signal: DetectorSignal, window: ClosedWindow) -> Observation | None:
+def _detector(signal: DetectorSelector, window: ClosedWindow) -> Observation | None:
     matching = [r for f, r in window.results if f == signal.field and r.method == signal.method]
     if not matching:
         return None
@@ -56,7 +56,7 @@ def _detector(signal: DetectorSignal, window: ClosedWindow) -> Observation | Non
     )
 
 
-def _metric(signal: MetricSignal, window: ClosedWindow) -> Observation | None:
+def _metric(signal: MetricSelector, window: ClosedWindow) -> Observation | None:
     raw = window.metrics.get(signal.metric)
     # Absent, NULL (avgOrNull of an empty window), a map column or NaN: no evidence.
     if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
