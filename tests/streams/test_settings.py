@@ -23,7 +23,7 @@ def test_environment_overrides_file_and_aliases_are_read(tmp_path) -> None:
     assert settings.batch_size == 20 and settings.topic_partitions == 8
     assert settings.prices["acme-llm"].output_per_1k == 1.5
     assert settings.broker_url == "kafka://k1:9092;k2:9093"
-    assert settings.chdb_path is None
+    assert settings.clickhouse_url == "https://u:p@ch:8443"  # the alias, a server (not chdb)
     assert "u:p" not in repr(settings.kafka_sasl_password)
 
 
