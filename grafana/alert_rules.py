@@ -44,26 +44,31 @@ QUERY, REDUCE, CONDITION = "A", "B", "C"
 class AlertSettings:
     """What the rules watch and where they live.
 
+    The worker's settings come from the caller (:meth:`following` reads them off a
+    ``streams.settings.Settings``): ``grafana`` depends only on ``schemas`` and restates no
+    default of the worker's.
+
     Parameters
     ----------
     window_seconds : float
-        Length of Seismo's windows (``SEISMO_WINDOW_SECONDS``); sets each rule's look-back.
+        Length of Seismo's windows (the worker's ``window_seconds``); sets each rule's look-back.
+    min_window_events : int
+        Windows with fewer calls carry no latency verdict (their p95 is too noisy); the
+        worker's ``min_window_events``.
     consecutive_windows : int
         Windows in a row a test must have drifted in before a drift/rate rule fires.
     latency_p95_slo_ms : float
         Objective for each stream's p95 latency per window, in milliseconds.
-    min_window_events : int
-        Windows with fewer calls carry no latency verdict (their p95 is too noisy).
     evaluation_interval_s : int
         How often Grafana evaluates the group.
     folder_uid, folder_title, group : str
         Where the rules live in Grafana.
     """
 
-    window_seconds: float = 300.0
+    window_seconds: float
+    min_window_events: int
     consecutive_windows: int = 2
     latency_p95_slo_ms: float = 2000.0
-    min_window_events: int = 20
     evaluation_interval_s: int = 60
     folder_uid: str = "seismo"
     folder_title: str = "Seismo"
@@ -83,6 +88,12 @@ class AlertSettings:
         for name in ("folder_uid", "folder_title", "group"):
             if not getattr(self, name):
                 raise ValueError(f"{name} must not be empty")
+
+    @classmethod
+    def following(cls, worker: Any, **changes: Any) -> AlertSettings:
+        """The rules for a worker with these settings (a ``streams.settings.Settings``)."""
+        return cls(window_seconds=worker.window_seconds,
+                   min_window_events=worker.min_window_events, **changes)
 
     def lookback_seconds(self, windows: int) -> int:
         """A range holding the latest ``windows`` closed windows, plus one for lateness."""
@@ -139,26 +150,25 @@ def _drift_rule(
     )
 
 
-def alert_rules(settings: AlertSettings | None = None) -> list[AlertRule]:
+def alert_rules(settings: AlertSettings) -> list[AlertRule]:
     """Seismo's Grafana rules: prompt drift, latency SLO, toxicity and error rate."""
-    s = settings or AlertSettings()
     return [
-        _drift_rule(s, "seismo-prompt-drift", "Prompt embedding drift (MMD)", "prompt", "mmd",
-                    "warning", "Prompt drift (MMD)"),
+        _drift_rule(settings, "seismo-prompt-drift", "Prompt embedding drift (MMD)", "prompt",
+                    "mmd", "warning", "Prompt drift (MMD)"),
         AlertRule(
             uid="seismo-latency-p95-slo",
             title="Latency p95 over SLO",
-            query=queries.latest_latency_p95(s.min_window_events),
-            lookback_s=s.lookback_seconds(1),
-            threshold=Threshold("gt", s.latency_p95_slo_ms),
+            query=queries.latest_latency_p95(settings.min_window_events),
+            lookback_s=settings.lookback_seconds(1),
+            threshold=Threshold("gt", settings.latency_p95_slo_ms),
             severity="error",
             summary="p95 latency of {{ $labels.app }}/{{ $labels.model }} is "
-            f"{{{{ $values.{REDUCE}.Value }}}} ms (SLO {s.latency_p95_slo_ms:g} ms)",
+            f"{{{{ $values.{REDUCE}.Value }}}} ms (SLO {settings.latency_p95_slo_ms:g} ms)",
             description="The latest closed window's p95 latency is above the objective.",
         ),
-        _drift_rule(s, "seismo-toxicity-rate", "Toxicity rate increased", "toxicity", None,
+        _drift_rule(settings, "seismo-toxicity-rate", "Toxicity rate increased", "toxicity", None,
                     "critical", "Toxicity rate increase"),
-        _drift_rule(s, "seismo-error-rate", "Error rate increased", "error_rate", None,
+        _drift_rule(settings, "seismo-error-rate", "Error rate increased", "error_rate", None,
                     "critical", "Error rate increase"),
     ]
 
@@ -233,12 +243,11 @@ def _build(rule: AlertRule, settings: AlertSettings) -> alerting.Rule:
     )
 
 
-def api_rules(settings: AlertSettings | None = None) -> list[dict[str, Any]]:
+def api_rules(settings: AlertSettings) -> list[dict[str, Any]]:
     """Bodies for ``/api/v1/provisioning/alert-rules`` (POST to create, PUT by uid)."""
-    s = settings or AlertSettings()
     return [
-        json.loads(json.dumps(_build(rule, s).build(), cls=JSONEncoder))
-        for rule in alert_rules(s)
+        json.loads(json.dumps(_build(rule, settings).build(), cls=JSONEncoder))
+        for rule in alert_rules(settings)
     ]
 
 
@@ -249,21 +258,20 @@ _FILE_RULE_KEYS = (
 )
 
 
-def provisioning_file(settings: AlertSettings | None = None) -> dict[str, Any]:
+def provisioning_file(settings: AlertSettings) -> dict[str, Any]:
     """The ``alerting/`` provisioning file with the rule group."""
-    s = settings or AlertSettings()
     rules = [
         {key: rule[key] for key in _FILE_RULE_KEYS if key in rule} | {"isPaused": False}
-        for rule in api_rules(s)
+        for rule in api_rules(settings)
     ]
     return {
         "apiVersion": 1,
         "groups": [
             {
                 "orgId": ORG_ID,
-                "name": s.group,
-                "folder": s.folder_title,
-                "interval": f"{s.evaluation_interval_s}s",
+                "name": settings.group,
+                "folder": settings.folder_title,
+                "interval": f"{settings.evaluation_interval_s}s",
                 "rules": rules,
             }
         ],

@@ -69,9 +69,9 @@ def _upsert(
 def push(
     api: GrafanaApi,
     *,
+    settings: AlertSettings,
     datasource: ClickHouseDatasource | None = None,
     password: str | None = None,
-    settings: AlertSettings | None = None,
     notifications: Notifications | None = None,
     notification_policy: bool = True,
 ) -> list[PushResult]:
@@ -81,12 +81,14 @@ def push(
     ----------
     api : GrafanaApi
         A connected client (``GrafanaApi.from_url(url, credential=token)``).
+    settings : AlertSettings
+        The rules' settings (:meth:`AlertSettings.following` the worker's).
     datasource : ClickHouseDatasource, optional
         ClickHouse as Grafana reaches it; the ``docker-compose.yml`` server by default.
     password : str, optional
         ClickHouse password; ``None`` keeps the one Grafana already has.
-    settings, notifications : optional
-        Rule and notification settings; the defaults of the committed files otherwise.
+    notifications : Notifications, optional
+        Notification settings; the defaults of the committed files otherwise.
     notification_policy : bool
         Replace the organisation's notification policy tree (all alerts to Seismo's contact
         point). Off for a Grafana whose policies someone else manages.
@@ -97,7 +99,6 @@ def push(
         When Grafana refuses a request (bad token, missing permission ...).
     """
     datasource = datasource or ClickHouseDatasource()
-    settings = settings or AlertSettings()
     notifications = notifications or Notifications()
     ds_body = datasource.api_payload(password)
     results = [

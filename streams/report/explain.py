@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 
 from detectors.topics.clustering import ClusterSummary
-from streams.settings import Settings
+from streams.settings import Settings, explain_api_key
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "SEISMO_EXPLAIN_API_KEY"
 MAX_SENTENCE_CHARS = 300
 EXAMPLE_CHARS = 300
 SYSTEM_PROMPT = (
@@ -60,8 +58,7 @@ class ClusterExplainer:
         """The explainer the settings ask for (key from the environment), or None when off."""
         if not settings.explain_url:
             return None
-        env = os.environ if env is None else env
-        return cls(settings.explain_url, settings.explain_model, env.get(API_KEY_ENV, ""),
+        return cls(settings.explain_url, settings.explain_model, explain_api_key(env),
                    settings.explain_timeout_seconds)
 
     def explain(self, clusters: Sequence[ClusterSummary]) -> dict[int, str]:

@@ -3,16 +3,24 @@ incident's streams and for no stream of the clean hour."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import yaml
 
-from grafana.alert_rules import AlertRule, AlertSettings, alert_rules, provisioning_file
+from grafana.alert_rules import AlertRule, alert_rules, provisioning_file
 from grafana.generate import PROVISIONING
 from streams.store.client import ClickHouseStore
-from tests.grafana.dataset import CLEAN, FALSE_ALARM_STREAM, INCIDENT, INCIDENT_APP, STREAMS
+from tests.grafana.dataset import (
+    CLEAN,
+    FALSE_ALARM_STREAM,
+    INCIDENT,
+    INCIDENT_APP,
+    RULE_SETTINGS,
+    STREAMS,
+)
 from tests.grafana.evaluation import ALERT_INTERVAL_S, evaluate_rule, run
 
 # The committed file Grafana loads (test_generate checks it is what the code makes).
@@ -36,7 +44,7 @@ def test_rule_fires_on_the_incident_and_not_on_clean_traffic(
     assert _firing(clean) == set()
 
 
-@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r.uid)
+@pytest.mark.parametrize("rule", alert_rules(RULE_SETTINGS), ids=lambda r: r.uid)
 def test_rule_query_returns_its_declared_columns(store: ClickHouseStore, rule: AlertRule) -> None:
     provisioned = next(r for r in RULES if r["uid"] == rule.uid)
     query = provisioned["data"][0]
@@ -53,10 +61,8 @@ def test_one_drifted_window_is_not_enough_to_page(store: ClickHouseStore) -> Non
     demand two windows in a row stay quiet, the same rules asking for one window page."""
     false_alarm = (*FALSE_ALARM_STREAM, "")
     strict = {r["uid"]: r for r in RULES}
-    eager = {
-        r["uid"]: r
-        for r in provisioning_file(AlertSettings(consecutive_windows=1))["groups"][0]["rules"]
-    }
+    one_window = replace(RULE_SETTINGS, consecutive_windows=1)
+    eager = {r["uid"]: r for r in provisioning_file(one_window)["groups"][0]["rules"]}
     drift_rules = [uid for uid in strict if uid != "seismo-latency-p95-slo"]
     for uid in drift_rules:
         value, fires = evaluate_rule(store, strict[uid], CLEAN.end)[false_alarm]
@@ -86,4 +92,4 @@ def test_rule_pipeline_is_query_reduce_threshold() -> None:
 )
 def test_settings_are_validated(argument: str, value: object) -> None:
     with pytest.raises(ValueError, match=argument):
-        AlertSettings(**{argument: value})
+        replace(RULE_SETTINGS, **{argument: value})
