@@ -100,7 +100,7 @@ def _index() -> tuple[dict[str, str], dict[str, str]]:
 SECTION_OF, _HELPER_OF = _index()
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, init=False)
 class Settings:
     """Every setting, in sections; ``Settings(**flat)`` and ``settings.<flat name>`` work.
 
