@@ -50,7 +50,7 @@ def report(
         with console.status(f"reading {app} from ClickHouse and clustering topics …"):
             html, data, topics = build_report(
                 reader, app, start, end, field=field, n_clusters=clusters,
-                drift=settings.drift, use_umap=projection == "umap",
+                settings=settings, use_umap=projection == "umap",
                 explainer=ClusterExplainer.from_settings(settings),
             )
     finally:

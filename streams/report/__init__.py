@@ -16,7 +16,7 @@ from streams.report.analysis import Topics, WindowTest, analyse_topics
 from streams.report.data import Reader, ReportData, load_report_data, parse_time
 from streams.report.explain import ClusterExplainer
 from streams.report.render import render_report
-from streams.settings import DriftSettings
+from streams.settings import Settings
 
 __all__ = [
     "ClusterExplainer",
@@ -38,7 +38,7 @@ def build_report(
     start: datetime,
     end: datetime,
     *,
-    drift: DriftSettings | None = None,
+    settings: Settings | None = None,
     field: str = "prompt",
     n_clusters: int | None = None,
     generated_at: datetime | None = None,
@@ -47,15 +47,16 @@ def build_report(
 ) -> tuple[str, ReportData, Topics | None]:
     """Read, analyse and render: (html, the data shown, the topics found).
 
-    ``drift`` is the worker's drift section (its defaults when None): the topics are tested at
-    its level with its clusters (``n_clusters`` overrides them). ``use_umap=False`` draws the
-    linear discriminant instead of UMAP (faster on big samples); ``explainer`` adds a sentence
-    per cluster from an OpenAI-compatible endpoint.
+    ``settings`` are the worker's (its defaults when None): the sample is read and the topics
+    are tested as the worker does, at ``drift_alpha`` with ``drift_clusters`` clusters
+    (``n_clusters`` overrides them). ``use_umap=False`` draws the linear discriminant instead
+    of UMAP (faster on big samples); ``explainer`` adds a sentence per cluster from an
+    OpenAI-compatible endpoint.
     """
-    drift = drift or DriftSettings()
-    data = load_report_data(reader, app, start, end, field=field)
-    topics = analyse_topics(data.sample, drift, n_clusters=n_clusters, use_umap=use_umap,
-                            explainer=explainer)
-    html = render_report(data, topics, alpha=drift.drift_alpha,
+    settings = settings or Settings()
+    data = load_report_data(reader, app, start, end, settings, field=field)
+    topics = analyse_topics(data.sample, settings.drift, n_clusters=n_clusters,
+                            use_umap=use_umap, explainer=explainer)
+    html = render_report(data, topics, alpha=settings.drift_alpha,
                          generated_at=generated_at or datetime.now(UTC))
     return html, data, topics

@@ -42,10 +42,10 @@ class ClusterExplainer:
     api_key : str
         Bearer token; empty sends no Authorization header (local servers).
     timeout : float
-        Seconds per request.
+        Seconds per request (the setting `explain_timeout_seconds`).
     """
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 20.0):
+    def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self._api_key = api_key
@@ -58,8 +58,8 @@ class ClusterExplainer:
         """The explainer the settings ask for (key from the environment), or None when off."""
         if not settings.explain_url:
             return None
-        return cls(settings.explain_url, settings.explain_model, explain_api_key(env),
-                   settings.explain_timeout_seconds)
+        return cls(settings.explain_url, settings.explain_model, api_key=explain_api_key(env),
+                   timeout=settings.explain_timeout_seconds)
 
     def explain(self, clusters: Sequence[ClusterSummary]) -> dict[int, str]:
         """One sentence per cluster id; clusters without an answer are left out."""
