@@ -56,26 +56,31 @@ _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class AlertSettings:
     """What the rules watch and where they live.
 
+    The worker's settings come from the caller (:meth:`following` reads them off a
+    ``streams.settings.Settings``): ``grafana`` depends only on ``schemas`` and restates no
+    default of the worker's.
+
     Parameters
     ----------
     window_seconds : float
-        Length of Seismo's windows (``SEISMO_WINDOW_SECONDS``); sets each rule's look-back.
+        Length of Seismo's windows (the worker's ``window_seconds``); sets each rule's look-back.
+    min_window_events : int
+        Windows with fewer calls carry no latency verdict (their p95 is too noisy); the
+        worker's ``min_window_events``.
     consecutive_windows : int
         Windows in a row a test must have drifted in before a drift/rate rule fires.
     latency_p95_slo_ms : float
         Objective for each stream's p95 latency per window, in milliseconds.
-    min_window_events : int
-        Windows with fewer calls carry no latency verdict (their p95 is too noisy).
     evaluation_interval_s : int
         How often Grafana evaluates the group.
     folder_uid, folder_title, group : str
         Where the rules live in Grafana.
     """
 
-    window_seconds: float = 300.0
+    window_seconds: float
+    min_window_events: int
     consecutive_windows: int = 2
     latency_p95_slo_ms: float = 2000.0
-    min_window_events: int = 20
     evaluation_interval_s: int = 60
     folder_uid: str = "seismo"
     folder_title: str = "Seismo"
@@ -95,6 +100,12 @@ class AlertSettings:
         for name in ("folder_uid", "folder_title", "group"):
             if not getattr(self, name):
                 raise ValueError(f"{name} must not be empty")
+
+    @classmethod
+    def following(cls, worker: Any, **changes: Any) -> AlertSettings:
+        """The rules for a worker with these settings (a ``streams.settings.Settings``)."""
+        return cls(window_seconds=worker.window_seconds,
+                   min_window_events=worker.min_window_events, **changes)
 
     def lookback_seconds(self, windows: int) -> int:
         """A range holding the latest ``windows`` closed windows, plus one for lateness."""
@@ -164,12 +175,11 @@ def seismo_rules(settings: AlertSettings) -> RuleSet:
 
 
 def alert_rules(
-    settings: AlertSettings | None = None, rules: RuleSet | None = None
+    settings: AlertSettings, rules: RuleSet | None = None
 ) -> list[AlertRule]:
     """Grafana rules of ``rules`` (by default :func:`seismo_rules`): each fires when its
     condition held in each of the stream's latest ``for_windows`` windows."""
-    s = settings or AlertSettings()
-    return [_grafana_rule(rule, s) for rule in (rules or seismo_rules(s))]
+    return [_grafana_rule(rule, settings) for rule in (rules or seismo_rules(settings))]
 
 
 def _grafana_rule(rule: Rule, settings: AlertSettings) -> AlertRule:
@@ -321,13 +331,12 @@ def _build(rule: AlertRule, settings: AlertSettings) -> alerting.Rule:
 
 
 def api_rules(
-    settings: AlertSettings | None = None, rules: RuleSet | None = None
+    settings: AlertSettings, rules: RuleSet | None = None
 ) -> list[dict[str, Any]]:
     """Bodies for ``/api/v1/provisioning/alert-rules`` (POST to create, PUT by uid)."""
-    s = settings or AlertSettings()
     return [
-        json.loads(json.dumps(_build(rule, s).build(), cls=JSONEncoder))
-        for rule in alert_rules(s, rules)
+        json.loads(json.dumps(_build(rule, settings).build(), cls=JSONEncoder))
+        for rule in alert_rules(settings, rules)
     ]
 
 
@@ -339,22 +348,21 @@ _FILE_RULE_KEYS = (
 
 
 def provisioning_file(
-    settings: AlertSettings | None = None, rules: RuleSet | None = None
+    settings: AlertSettings, rules: RuleSet | None = None
 ) -> dict[str, Any]:
     """The ``alerting/`` provisioning file with the rule group."""
-    s = settings or AlertSettings()
     provisioned = [
         {key: rule[key] for key in _FILE_RULE_KEYS if key in rule} | {"isPaused": False}
-        for rule in api_rules(s, rules)
+        for rule in api_rules(settings, rules)
     ]
     return {
         "apiVersion": 1,
         "groups": [
             {
                 "orgId": ORG_ID,
-                "name": s.group,
-                "folder": s.folder_title,
-                "interval": f"{s.evaluation_interval_s}s",
+                "name": settings.group,
+                "folder": settings.folder_title,
+                "interval": f"{settings.evaluation_interval_s}s",
                 "rules": provisioned,
             }
         ],

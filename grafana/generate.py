@@ -77,13 +77,12 @@ def _dashboard_provider(settings: AlertSettings) -> dict[str, Any]:
 
 
 def rendered(
+    settings: AlertSettings,
     datasource: ClickHouseDatasource | None = None,
-    settings: AlertSettings | None = None,
     notifications: Notifications | None = None,
 ) -> dict[str, str]:
     """Every provisioning file's text by its path under the provisioning folder."""
     datasource = datasource or ClickHouseDatasource()
-    settings = settings or AlertSettings()
     notifications = notifications or Notifications()
     files = {
         "datasources/clickhouse.yaml": _yaml(
@@ -108,9 +107,9 @@ def _leftover_dashboards(root: Path, expected: dict[str, str]) -> list[str]:
     return sorted(p for p in present if p not in expected)
 
 
-def stale(root: Path = PROVISIONING) -> list[str]:
+def stale(settings: AlertSettings, root: Path = PROVISIONING) -> list[str]:
     """Paths under ``root`` that are missing, differ from the code, or are left over."""
-    expected = rendered()
+    expected = rendered(settings)
     differing = [
         path
         for path, text in expected.items()
@@ -119,10 +118,10 @@ def stale(root: Path = PROVISIONING) -> list[str]:
     return sorted(differing + _leftover_dashboards(root, expected))
 
 
-def write(root: Path = PROVISIONING) -> list[str]:
+def write(settings: AlertSettings, root: Path = PROVISIONING) -> list[str]:
     """Bring ``root`` up to date; returns the paths written or removed."""
-    expected = rendered()
-    changed = stale(root)
+    expected = rendered(settings)
+    changed = stale(settings, root)
     for path in changed:
         target = root / path
         if path in expected:

@@ -69,9 +69,9 @@ def _upsert(
 def push(
     api: GrafanaApi,
     *,
+    settings: AlertSettings,
     datasource: ClickHouseDatasource | None = None,
     password: str | None = None,
-    settings: AlertSettings | None = None,
     notifications: Notifications | None = None,
     notification_policy: bool = True,
 ) -> list[PushResult]:
@@ -81,12 +81,14 @@ def push(
     ----------
     api : GrafanaApi
         A connected client (``GrafanaApi.from_url(url, credential=token)``).
+    settings : AlertSettings
+        The rules' settings (:meth:`AlertSettings.following` the worker's).
     datasource : ClickHouseDatasource, optional
         ClickHouse as Grafana reaches it; the ``docker-compose.yml`` server by default.
     password : str, optional
         ClickHouse password; ``None`` keeps the one Grafana already has.
-    settings, notifications : optional
-        Rule and notification settings; the defaults of the committed files otherwise.
+    notifications : Notifications, optional
+        Notification settings; the defaults of the committed files otherwise.
     notification_policy : bool
         Replace the organisation's notification policy tree (all alerts to Seismo's contact
         point). Off for a Grafana whose policies someone else manages.
@@ -97,7 +99,6 @@ def push(
         When Grafana refuses a request (bad token, missing permission ...).
     """
     datasource = datasource or ClickHouseDatasource()
-    settings = settings or AlertSettings()
     notifications = notifications or Notifications()
     ds_body = datasource.api_payload(password)
     results = [
@@ -109,6 +110,28 @@ def push(
         )
     ]
 
+    results += _push_dashboards(api, settings)
+    for rule in api_rules(settings):
+        rule_uid = rule["uid"]
+        results.append(
+            _upsert(
+                "alert-rule", rule_uid,
+                fetch=lambda u=rule_uid: api.alertingprovisioning.get_alertrule(u),
+                update=lambda u=rule_uid, r=rule: api.alertingprovisioning.update_alertrule(u, r),
+                create=lambda r=rule: api.alertingprovisioning.create_alertrule(r),
+            )
+        )
+
+    results.append(_push_contact_point(api, notifications))
+    if notification_policy:
+        api.alertingprovisioning.set_notification_policy_tree(notifications.policy_tree())
+        results.append(PushResult("notification-policy", "root", "updated"))
+    return results
+
+
+def _push_dashboards(api: GrafanaApi, settings: AlertSettings) -> list[PushResult]:
+    """The folder, then every dashboard in it (Grafana needs the folder first)."""
+    results = []
     folder_uid = settings.folder_uid
     if _exists(lambda: api.folder.get_folder(folder_uid)):
         results.append(PushResult("folder", folder_uid, "unchanged"))
@@ -128,29 +151,15 @@ def push(
         # Grafana numbers a dashboard's versions from 1: version 1 is the first save.
         action: Action = "created" if saved.get("version") == 1 else "updated"
         results.append(PushResult("dashboard", uid, action))
+    return results
 
-    for rule in api_rules(settings):
-        rule_uid = rule["uid"]
-        results.append(
-            _upsert(
-                "alert-rule", rule_uid,
-                fetch=lambda u=rule_uid: api.alertingprovisioning.get_alertrule(u),
-                update=lambda u=rule_uid, r=rule: api.alertingprovisioning.update_alertrule(u, r),
-                create=lambda r=rule: api.alertingprovisioning.create_alertrule(r),
-            )
-        )
 
+def _push_contact_point(api: GrafanaApi, notifications: Notifications) -> PushResult:
     contact = notifications.contact_point()
     contact_uid = contact["uid"]
     existing = api.alertingprovisioning.get_contactpoints(name=contact["name"]) or []
     if any(point.get("uid") == contact_uid for point in existing):
         api.alertingprovisioning.update_contactpoint(contact_uid, contact)
-        results.append(PushResult("contact-point", contact_uid, "updated"))
-    else:
-        api.alertingprovisioning.create_contactpoint(contact)
-        results.append(PushResult("contact-point", contact_uid, "created"))
-
-    if notification_policy:
-        api.alertingprovisioning.set_notification_policy_tree(notifications.policy_tree())
-        results.append(PushResult("notification-policy", "root", "updated"))
-    return results
+        return PushResult("contact-point", contact_uid, "updated")
+    api.alertingprovisioning.create_contactpoint(contact)
+    return PushResult("contact-point", contact_uid, "created")

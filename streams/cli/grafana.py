@@ -28,11 +28,14 @@ def generate(
     ),
 ) -> None:
     """Write grafana/provisioning from the code (dashboards, rules, data source)."""
+    from grafana.alert_rules import AlertSettings
     from grafana.generate import PROVISIONING, stale, write
+    from streams.settings import Settings
 
     root = root or PROVISIONING
+    rules = AlertSettings.following(Settings())  # the committed files: the worker's defaults
     if check:
-        outdated = stale(root)
+        outdated = stale(rules, root)
         for path in outdated:
             console.print(f"stale: {root / path}")
         if outdated:
@@ -40,7 +43,7 @@ def generate(
             raise typer.Exit(1)
         console.print(f"{root} is up to date")
         return
-    changed = write(root)
+    changed = write(rules, root)
     for path in changed:
         console.print(f"wrote {root / path}")
     console.print(f"{len(changed)} file(s) changed" if changed else "nothing to change")
@@ -89,8 +92,8 @@ def push(
             **({"alertmanager_url": alertmanager_url} if alertmanager_url else {})
         )
         # The rules look back a number of the worker's windows, so they follow its setting.
-        settings = AlertSettings(
-            window_seconds=load_settings().window_seconds,
+        settings = AlertSettings.following(
+            load_settings(),
             **({"latency_p95_slo_ms": latency_slo_ms} if latency_slo_ms is not None else {}),
         )
     except ValueError as exc:

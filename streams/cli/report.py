@@ -20,7 +20,8 @@ def report(
     until: str | None = typer.Option(None, help="End (default now): a duration or RFC 3339."),
     out: Path = typer.Option(Path("report.html"), help="Where to write the HTML file."),
     field: str = typer.Option("prompt", help="Embedded field to cluster: prompt or completion."),
-    clusters: int = typer.Option(8, help="Topic clusters (k-means k)."),
+    clusters: int | None = typer.Option(None, help="Topic clusters (k-means k; default "
+                                        "drift_clusters)."),
     projection: str = typer.Option(
         "umap", help="2-D picture of the sample: umap (needs umap-learn; falls back with a note) "
         "or discriminant (linear, instant)."),
@@ -38,7 +39,7 @@ def report(
     end = parse_time(until, now, "until") if until else now
     if end <= start:
         raise ConfigError("since", f"{since!r} is not before {until or 'now'!r}")
-    if clusters < 1:
+    if clusters is not None and clusters < 1:
         raise ConfigError("clusters", f"must be at least 1, got {clusters}")
     if projection not in PROJECTIONS:
         raise ConfigError("projection", f"must be one of {', '.join(PROJECTIONS)}, "
@@ -49,7 +50,7 @@ def report(
         with console.status(f"reading {app} from ClickHouse and clustering topics …"):
             html, data, topics = build_report(
                 reader, app, start, end, field=field, n_clusters=clusters,
-                alpha=settings.drift_alpha, use_umap=projection == "umap",
+                settings=settings, use_umap=projection == "umap",
                 explainer=ClusterExplainer.from_settings(settings),
             )
     finally:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from streams.exceptions import ConfigError
-from streams.kafka.local_broker import CACHE_ROOT
+from streams.settings import CACHE_ROOT
 
 log = logging.getLogger(__name__)
 

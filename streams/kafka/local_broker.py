@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.exceptions import KafkaUnavailable
-
-CACHE_ROOT = Path(os.environ.get("SEISMO_CACHE_DIR", Path.home() / ".cache" / "seismo"))
+from streams.settings import CACHE_ROOT
 
 # Kafka 3.x logs through reload4j (log4j 1 API), 4.x through log4j2: each gets its binding.
 # Both still declare slf4j-api 1.7.36, so 4.x needs log4j2's binding for SLF4J 1.x

@@ -16,6 +16,7 @@ from streams.report.analysis import Topics, WindowTest, analyse_topics
 from streams.report.data import Reader, ReportData, load_report_data, parse_time
 from streams.report.explain import ClusterExplainer
 from streams.report.render import render_report
+from streams.settings import Settings
 
 __all__ = [
     "ClusterExplainer",
@@ -37,20 +38,25 @@ def build_report(
     start: datetime,
     end: datetime,
     *,
+    settings: Settings | None = None,
     field: str = "prompt",
-    n_clusters: int = 8,
-    alpha: float = 0.01,
+    n_clusters: int | None = None,
     generated_at: datetime | None = None,
     use_umap: bool = True,
     explainer: ClusterExplainer | None = None,
 ) -> tuple[str, ReportData, Topics | None]:
     """Read, analyse and render: (html, the data shown, the topics found).
 
-    ``use_umap=False`` draws the linear discriminant instead of UMAP (faster on big samples);
-    ``explainer`` adds a sentence per cluster from an OpenAI-compatible endpoint.
+    ``settings`` are the worker's (its defaults when None): the sample is read and the topics
+    are tested as the worker does, at ``drift_alpha`` with ``drift_clusters`` clusters
+    (``n_clusters`` overrides them). ``use_umap=False`` draws the linear discriminant instead
+    of UMAP (faster on big samples); ``explainer`` adds a sentence per cluster from an
+    OpenAI-compatible endpoint.
     """
-    data = load_report_data(reader, app, start, end, field=field)
-    topics = analyse_topics(data.sample, n_clusters=n_clusters, alpha=alpha,
+    settings = settings or Settings()
+    data = load_report_data(reader, app, start, end, settings, field=field)
+    topics = analyse_topics(data.sample, settings.drift, n_clusters=n_clusters,
                             use_umap=use_umap, explainer=explainer)
-    html = render_report(data, topics, alpha=alpha, generated_at=generated_at or datetime.now(UTC))
+    html = render_report(data, topics, alpha=settings.drift_alpha,
+                         generated_at=generated_at or datetime.now(UTC))
     return html, data, topics

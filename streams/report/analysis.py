@@ -33,6 +33,7 @@ from detectors.topics.keywords import drop_boilerplate
 from streams.report.data import Sample, Stream
 from streams.report.explain import ClusterExplainer
 from streams.report.projection import Picture, project
+from streams.settings import DriftSettings
 
 
 @dataclass(frozen=True)
@@ -72,23 +73,24 @@ def window_groups(sample: Sample) -> dict[tuple[Stream, datetime], list[int]]:
 
 def analyse_topics(
     sample: Sample,
+    drift: DriftSettings | None = None,
     *,
-    n_clusters: int = 8,
-    alpha: float = 0.01,
-    n_permutations: int = 999,
-    min_rows: int = 20,
-    seed: int = 0,
+    n_clusters: int | None = None,
     use_umap: bool = True,
     explainer: ClusterExplainer | None = None,
 ) -> Topics | None:
     """Cluster, describe, project and test the sample; ``None`` when it is too small.
 
-    ``explainer``, when given, is asked for a sentence per cluster (see
-    :mod:`streams.report.explain`).
+    The clusters, test level, permutations, smallest tested window and seed are the worker's
+    (the ``drift`` section, its defaults when None), so the report tests as the worker does;
+    ``n_clusters`` overrides ``drift_clusters``. ``explainer``, when given, is asked for a
+    sentence per cluster (see :mod:`streams.report.explain`).
     """
+    drift = drift or DriftSettings()
+    min_rows, seed = drift.min_window_events, drift.drift_seed
     if len(sample) < max(min_rows, 2):
         return None
-    model = TopicModel(n_clusters, seed=seed).fit(sample.vectors)
+    model = TopicModel(n_clusters or drift.drift_clusters, seed=seed).fit(sample.vectors)
     labels = model.predict(sample.vectors)
     texts = drop_boilerplate(sample.texts)
     clusters = model.describe(sample.vectors, texts)
@@ -96,15 +98,13 @@ def analyse_topics(
     k = model.centroids.shape[0]
     reference_labels = labels[sample.is_reference]
     reference_shares = (np.bincount(reference_labels, minlength=k) / max(len(reference_labels), 1))
-    tests = _window_tests(sample, model, alpha, n_permutations, min_rows, seed)
+    tests = _window_tests(sample, model, drift)
     explanations = explainer.explain(clusters) if explainer is not None else {}
     return Topics(clusters, texts, labels, picture, reference_shares, tests, explanations)
 
 
-def _window_tests(
-    sample: Sample, model: TopicModel, alpha: float, n_permutations: int, min_rows: int,
-    seed: int,
-) -> list[WindowTest]:
+def _window_tests(sample: Sample, model: TopicModel, drift: DriftSettings) -> list[WindowTest]:
+    min_rows = drift.min_window_events
     streams = np.array(sample.streams, dtype=object)
     detectors: dict[Stream, ClusterShareDrift | None] = {}
     tests = []
@@ -112,7 +112,8 @@ def _window_tests(
         if stream not in detectors:
             reference = sample.vectors[(streams == stream) & sample.is_reference]
             detectors[stream] = ClusterShareDrift(
-                reference, topics=model, alpha=alpha, n_permutations=n_permutations, seed=seed,
+                reference, topics=model, alpha=drift.drift_alpha,
+                n_permutations=drift.drift_permutations, seed=drift.drift_seed,
             ) if len(reference) >= min_rows else None
         detector = detectors[stream]
         if detector is not None and len(rows) >= min_rows:

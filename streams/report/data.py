@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from streams.exceptions import ConfigError
+from streams.settings import Settings
 
 TIME = "DateTime64(3, 'UTC')"
 RANGE = f"{{start:{TIME}}}"
@@ -188,14 +189,20 @@ def load_report_data(
     app: str,
     start: datetime,
     end: datetime,
+    settings: Settings | None = None,
     *,
     field: str = "prompt",
     per_window: int = 200,
-    min_per_window: int = 20,
     max_rows: int = 8000,
-    reference_rows: int = 500,
 ) -> ReportData:
-    """Everything the report shows for ``app`` in [start, end)."""
+    """Everything the report shows for ``app`` in [start, end).
+
+    A window keeps at least the rows the worker would test (``min_window_events``), a
+    reference as many as the worker samples (``reference_sample``); ``settings`` are the
+    worker's (its defaults when None).
+    """
+    settings = settings or Settings()
+    min_per_window, reference_rows = settings.min_window_events, settings.reference_sample
     if field not in ("prompt", "completion"):
         raise ConfigError("field", f"must be prompt or completion, got {field!r}")
     window = {"app": app, "start": start, "end": end}
@@ -214,7 +221,7 @@ def load_report_data(
     streams = {Stream(r[3], r[4] if split else "") for r in rows}
     for stream in sorted(streams - references.keys()):
         first = min(as_datetime(r[2]) for r in rows if _stream(r, split) == stream)
-        length = _window_length(metrics, drift)
+        length = _window_length(metrics, drift, timedelta(seconds=settings.window_seconds))
         references[stream] = Reference(first, first + length, "first window")
     reference_rows_by_stream = {
         stream: _query(reader, REFERENCE_SQL, {
@@ -232,10 +239,13 @@ def _stream(row: Sequence[Any], split: bool) -> Stream:
     return Stream(row[3], row[4] if split else "")
 
 
-def _window_length(metrics: list[dict[str, Any]], drift: list[dict[str, Any]]) -> timedelta:
+def _window_length(
+    metrics: list[dict[str, Any]], drift: list[dict[str, Any]], configured: timedelta
+) -> timedelta:
+    """A stored window's length, or the configured one when nothing is stored."""
     for record in [*metrics, *drift]:
         return record["window_end"] - record["window_start"]
-    return timedelta(minutes=5)  # the default window_seconds
+    return configured
 
 
 def _references(

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 
 from detectors.topics.clustering import ClusterSummary
-from streams.settings import Settings
+from streams.settings import Settings, explain_api_key
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "SEISMO_EXPLAIN_API_KEY"
 MAX_SENTENCE_CHARS = 300
 EXAMPLE_CHARS = 300
 SYSTEM_PROMPT = (
@@ -44,10 +42,10 @@ class ClusterExplainer:
     api_key : str
         Bearer token; empty sends no Authorization header (local servers).
     timeout : float
-        Seconds per request.
+        Seconds per request (the setting `explain_timeout_seconds`).
     """
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 20.0):
+    def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self._api_key = api_key
@@ -60,9 +58,8 @@ class ClusterExplainer:
         """The explainer the settings ask for (key from the environment), or None when off."""
         if not settings.explain_url:
             return None
-        env = os.environ if env is None else env
-        return cls(settings.explain_url, settings.explain_model, env.get(API_KEY_ENV, ""),
-                   settings.explain_timeout_seconds)
+        return cls(settings.explain_url, settings.explain_model, api_key=explain_api_key(env),
+                   timeout=settings.explain_timeout_seconds)
 
     def explain(self, clusters: Sequence[ClusterSummary]) -> dict[int, str]:
         """One sentence per cluster id; clusters without an answer are left out."""

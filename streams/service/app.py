@@ -41,9 +41,9 @@ from streams.store.client import ClickHouseStore
 from streams.store.salt import resolve_salt
 from streams.store.sink import ClickHouseSink
 from streams.testing.faults import with_injected_poison
-from streams.windows.change_tests import SignalTests, SignalTestSettings
+from streams.windows.change_tests import SignalTests
 from streams.windows.clock import WindowClock, WindowSpec
-from streams.windows.job import DriftSettings, WindowJob
+from streams.windows.job import WindowJob
 from streams.windows.references import ReferenceResolver
 from streams.windows.service import WindowService
 
@@ -100,23 +100,8 @@ def build_window_service(
             settings.embedding_max_seq_length, settings.embedding_batch_size,
             settings.embedding_cache_size, settings.embedding_backend,
         )
-    signal_tests = SignalTests(
-        store,
-        SignalTestSettings(
-            alpha=settings.signal_alpha, max_rates=dict(settings.max_rates),
-            slo_p95_ms=dict(settings.slo_p95_ms),
-            toxicity_threshold=settings.toxicity_threshold,
-            injection_threshold=settings.injection_threshold,
-        ),
-        settings.split_by_prompt_version,
-    )
-    drift = DriftSettings(
-        fields=tuple(settings.drift_field_list()), alpha=settings.drift_alpha,
-        n_permutations=settings.drift_permutations, sample_size=settings.embedding_sample,
-        reference_sample_size=settings.reference_sample,
-        min_window_events=settings.min_window_events,
-    )
-    job = WindowJob(store, embedder, spec, references, drift, signal_tests,
+    signal_tests = SignalTests(store, settings.signals, settings.split_by_prompt_version)
+    job = WindowJob(store, embedder, spec, references, settings.drift, signal_tests,
                     settings.toxicity_threshold, settings.injection_threshold)
     return WindowService(store, WindowClock(spec), job, metrics, settings.split_by_prompt_version)
 

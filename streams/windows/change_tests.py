@@ -9,16 +9,20 @@ make a single toxic event in a window significant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from detectors import DetectorResult, DistributionChange, RateChange, SLOCheck
+from streams.settings import SignalSettings
 from streams.store.client import ClickHouseStore
 from streams.windows.clock import StreamKey
 from streams.windows.references import KEY_FILTER, ReferenceRange, key_parameters
+
+# Values a value test draws from the window and from the reference (a bottom-k hash sample):
+# enough for a rank test's power, bounded so a busy window costs one capped query.
+VALUE_SAMPLE = 5000
 
 RANGE = "timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}"
 
@@ -39,19 +43,12 @@ RATE_TESTS = (
 )
 
 
-@dataclass(frozen=True)
-class SignalTestSettings:
-    alpha: float = 0.001
-    sample_size: int = 5000
-    max_rates: dict[str, float] | None = None  # absolute thresholds, e.g. {"toxicity": 0.05}
-    slo_p95_ms: dict[str, float] | None = None  # per app
-    toxicity_threshold: float = 0.5
-    injection_threshold: float = 0.5
-
-
 class SignalTests:
+    """The window's change tests at the ``signals`` section's level (``signal_alpha``), with its
+    thresholds, absolute rate limits (``max_rates``) and latency objectives (``slo_p95_ms``)."""
+
     def __init__(
-        self, store: ClickHouseStore, settings: SignalTestSettings, split_by_prompt_version: bool
+        self, store: ClickHouseStore, settings: SignalSettings, split_by_prompt_version: bool
     ) -> None:
         self.store = store
         self.settings = settings
@@ -62,7 +59,7 @@ class SignalTests:
         return {**key_parameters(key, self.split), "start": start, "end": end,
                 "toxicity_threshold": self.settings.toxicity_threshold,
                 "injection_threshold": self.settings.injection_threshold,
-                "limit": self.settings.sample_size}
+                "limit": VALUE_SAMPLE}
 
     def _values(self, key: StreamKey, column: str, start: datetime, end: datetime) -> np.ndarray:
         """A bottom-k hash sample of a column's non-null values in a range."""
@@ -101,7 +98,7 @@ class SignalTests:
         ref = self._reference(key, reference)
         if not ref["events"]:
             return []
-        alpha = self.settings.alpha
+        alpha = self.settings.signal_alpha
         results: list[tuple[str, DetectorResult]] = []
         latencies = None
         for fld, column, alternative in VALUE_TESTS:

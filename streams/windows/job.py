@@ -26,12 +26,13 @@ from detectors import CentroidDrift, DetectorResult, MMDDrift
 from schemas.events import to_datetime
 from schemas.tables import DRIFT_COLUMNS, EMBEDDING_COLUMNS, WINDOW_METRIC_COLUMNS
 from streams.embedding.encoder import TextEmbedder
+from streams.settings import DriftSettings
 from streams.store.client import ClickHouseStore
 from streams.windows.change_tests import SignalTests
 from streams.windows.clock import StreamKey, WindowSpec
 from streams.windows.closed import ClosedWindow
 from streams.windows.references import KEY_FILTER, ReferenceRange, ReferenceResolver, key_parameters
-from streams.windows.topic_stage import Placement, ReferenceTopics, TopicSettings
+from streams.windows.topic_stage import Placement, ReferenceTopics
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +84,6 @@ SELECT error_type, toUInt32(count()) FROM events FINAL
 WHERE {KEY_FILTER} AND {RANGE_FILTER} AND status = 'error'
 GROUP BY error_type
 """
-
-
-@dataclass(frozen=True)
-class DriftSettings:
-    fields: tuple[str, ...] = ("prompt", "completion")
-    alpha: float = 0.01
-    n_permutations: int = 500
-    sample_size: int = 500
-    reference_sample_size: int = 500
-    min_window_events: int = 20
-    n_clusters: int = 8
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -238,24 +227,22 @@ class WindowJob:
         cache_key = (key, fld, reference)
         if cache_key not in self._references:
             sample = self.embed_sample(key, fld, reference.start, reference.end,
-                                       self.drift.reference_sample_size)
+                                       self.drift.reference_sample)
             if len(sample) < self.drift.min_window_events:
                 self.store_sample(key, fld, sample, None)
                 return None
             ref = sample.vectors
-            topics = ReferenceTopics(ref, sample.texts, TopicSettings(
-                n_clusters=self.drift.n_clusters, alpha=self.drift.alpha,
-                n_permutations=self.drift.n_permutations, seed=self.drift.seed,
-            ))
+            topics = ReferenceTopics(ref, sample.texts, self.drift)
             self.store_sample(key, fld, sample, topics)
             # One reference per key and field is live at a time: drop the replaced ones.
             for stale in [k for k in self._references if k[:2] == (key, fld)]:
                 del self._references[stale]
             self._references[cache_key] = ReferenceState([
-                MMDDrift(ref, alpha=self.drift.alpha, n_permutations=self.drift.n_permutations,
-                         seed=self.drift.seed),
-                CentroidDrift(ref, metric="cosine", alpha=self.drift.alpha,
-                              n_bootstrap=self.drift.n_permutations, seed=self.drift.seed),
+                MMDDrift(ref, alpha=self.drift.drift_alpha,
+                         n_permutations=self.drift.drift_permutations, seed=self.drift.drift_seed),
+                CentroidDrift(ref, metric="cosine", alpha=self.drift.drift_alpha,
+                              n_bootstrap=self.drift.drift_permutations,
+                              seed=self.drift.drift_seed),
             ], topics)
         return self._references[cache_key]
 
@@ -264,8 +251,8 @@ class WindowJob:
     ) -> list[tuple[str, DetectorResult, int, float]]:
         """(field, result, events, sampled fraction) per field and method."""
         out = []
-        for fld in self.drift.fields:
-            window = self.embed_sample(key, fld, start, end, self.drift.sample_size)
+        for fld in self.drift.drift_field_list():
+            window = self.embed_sample(key, fld, start, end, self.drift.embedding_sample)
             state = self._reference_state(key, fld, reference) if len(window) else None
             self.store_sample(key, fld, window, state.topics if state else None)
             if state is None or len(window) < self.drift.min_window_events:

@@ -36,21 +36,12 @@ from numpy.typing import NDArray
 from detectors import ClusterShareDrift, DetectorResult, IncrementalProjection, TopicModel
 from detectors.topics.clustering import ClusterSummary
 from detectors.topics.keywords import drop_boilerplate
+from streams.settings import DriftSettings
 
 # Keywords kept per cluster in a drift row (the report and Grafana show three).
 ROW_KEYWORDS = 5
 SUMMARY_KEYWORDS = 3
 EXAMPLE_CHARS = 160
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSettings:
-    """How topics are found and tested (from the drift settings)."""
-
-    n_clusters: int = 8
-    alpha: float = 0.01
-    n_permutations: int = 500
-    seed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +66,22 @@ class ReferenceTopics:
         The reference sample's embeddings.
     texts : sequence of str
         Their texts (keywords of the clusters that change are drawn from them).
-    settings : TopicSettings
-        Number of clusters, test level, permutations and seed.
+    settings : DriftSettings
+        The drift section: clusters (``drift_clusters``), test level (``drift_alpha``),
+        permutations (``drift_permutations``) and seed (``drift_seed``).
     """
 
     def __init__(
-        self, vectors: NDArray, texts: Sequence[str], settings: TopicSettings
+        self, vectors: NDArray, texts: Sequence[str], settings: DriftSettings
     ) -> None:
         if len(texts) != len(vectors):
             raise ValueError(f"texts has {len(texts)} items but vectors has {len(vectors)} rows")
         self.settings = settings
-        self.model = TopicModel(settings.n_clusters, seed=settings.seed).fit(vectors)
+        self.model = TopicModel(settings.drift_clusters, seed=settings.drift_seed).fit(vectors)
         self.projection = IncrementalProjection(2).fit(vectors)
         self.detector = ClusterShareDrift(
-            vectors, n_clusters=settings.n_clusters, alpha=settings.alpha,
-            n_permutations=settings.n_permutations, seed=settings.seed,
+            vectors, n_clusters=settings.drift_clusters, alpha=settings.drift_alpha,
+            n_permutations=settings.drift_permutations, seed=settings.drift_seed,
         )
         self._texts = drop_boilerplate(list(texts))
 

@@ -36,15 +36,18 @@ from schemas.tables import (
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import trace_rows
 from streams.ingest.scan import EventScanner
-from streams.settings import DEFAULT_PRICES
+from streams.settings import DEFAULT_PRICES, Settings
 from streams.store.client import ClickHouseStore
 from streams.testing.generator import APPS, GeneratorConfig, TrafficGenerator
 
+# The worker's defaults, and the rules as the committed provisioning files make them.
+WORKER = Settings()
+RULE_SETTINGS = AlertSettings.following(WORKER)
 BASE = datetime(2025, 3, 3, tzinfo=UTC)
-WINDOW = timedelta(seconds=AlertSettings().window_seconds)
+WINDOW = timedelta(seconds=RULE_SETTINGS.window_seconds)
 INCIDENT_APP = "support-bot"
-# Test levels as the worker's defaults: drift_alpha and signal_alpha.
-DRIFT_ALPHA, SIGNAL_ALPHA = 0.01, 0.001
+# Test levels as the worker's defaults.
+DRIFT_ALPHA, SIGNAL_ALPHA = WORKER.drift_alpha, WORKER.signal_alpha
 # (field, method, alpha) of the window tests the worker stores per window.
 TESTS = (
     ("prompt", "mmd", DRIFT_ALPHA),

@@ -3,19 +3,27 @@ incident's streams and for no stream of the clean hour."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import yaml
 
-from grafana.alert_rules import AlertRule, AlertSettings, alert_rules, provisioning_file
+from grafana.alert_rules import AlertRule, alert_rules, provisioning_file
 from grafana.generate import PROVISIONING
 from grafana.queries import STREAM
 from schemas.alert_rule_file import parse_rules
 from streams.store.client import ClickHouseStore
 from streams.windows.clock import StreamKey
-from tests.grafana.dataset import CLEAN, FALSE_ALARM_STREAM, INCIDENT, INCIDENT_APP, STREAMS
+from tests.grafana.dataset import (
+    CLEAN,
+    FALSE_ALARM_STREAM,
+    INCIDENT,
+    INCIDENT_APP,
+    RULE_SETTINGS,
+    STREAMS,
+)
 from tests.grafana.evaluation import ALERT_INTERVAL_S, evaluate_rule, run
 
 # The committed file Grafana loads (test_generate checks it is what the code makes).
@@ -39,7 +47,7 @@ def test_rule_fires_on_the_incident_and_not_on_clean_traffic(
     assert _firing(clean) == set()
 
 
-@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r.uid)
+@pytest.mark.parametrize("rule", alert_rules(RULE_SETTINGS), ids=lambda r: r.uid)
 def test_rule_query_returns_its_declared_columns(store: ClickHouseStore, rule: AlertRule) -> None:
     provisioned = next(r for r in RULES if r["uid"] == rule.uid)
     query = provisioned["data"][0]
@@ -56,10 +64,8 @@ def test_one_drifted_window_is_not_enough_to_page(store: ClickHouseStore) -> Non
     demand two windows in a row stay quiet, the same rules asking for one window page."""
     false_alarm = (*FALSE_ALARM_STREAM, "")
     strict = {r["uid"]: r for r in RULES}
-    eager = {
-        r["uid"]: r
-        for r in provisioning_file(AlertSettings(consecutive_windows=1))["groups"][0]["rules"]
-    }
+    one_window = replace(RULE_SETTINGS, consecutive_windows=1)
+    eager = {r["uid"]: r for r in provisioning_file(one_window)["groups"][0]["rules"]}
     drift_rules = [uid for uid in strict if uid != "seismo-latency-p95-slo"]
     for uid in drift_rules:
         value, fires = evaluate_rule(store, strict[uid], CLEAN.end)[false_alarm]
@@ -89,7 +95,7 @@ def test_rule_pipeline_is_query_reduce_threshold() -> None:
 )
 def test_settings_are_validated(argument: str, value: object) -> None:
     with pytest.raises(ValueError, match=argument):
-        AlertSettings(**{argument: value})
+        replace(RULE_SETTINGS, **{argument: value})
 
 
 def test_a_rule_of_the_worker_s_model_pages_the_same_streams_in_grafana(
@@ -106,7 +112,7 @@ def test_a_rule_of_the_worker_s_model_pages_the_same_streams_in_grafana(
             "runbook_url": "https://runbooks.example.com/errors",
         },
     }]})
-    (rule,) = provisioning_file(AlertSettings(), rules)["groups"][0]["rules"]
+    (rule,) = provisioning_file(RULE_SETTINGS, rules)["groups"][0]["rules"]
     assert rule["uid"] == rule["title"] == "HighErrorRate"
     assert rule["labels"]["team"] == "ml-platform"
     assert rule["annotations"]["summary"] == (
@@ -126,7 +132,7 @@ def test_a_placeholder_only_the_worker_knows_is_refused() -> None:
         "annotations": {"summary": "{app}: p={p_value:.3f}"},
     }]})
     with pytest.raises(ValueError, match=r"annotations.summary: Grafana cannot fill \{p_value\}"):
-        alert_rules(rules=rules)
+        alert_rules(RULE_SETTINGS, rules=rules)
 
 
 @pytest.mark.parametrize("key", [StreamKey("chat", "gpt-4o"), StreamKey("chat", "gpt-4o", "v3")])

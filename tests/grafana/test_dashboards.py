@@ -27,6 +27,7 @@ from tests.grafana.dataset import (
     INCIDENT_APP,
     N_CLUSTERS,
     NEW_TOPIC_CHANGE,
+    RULE_SETTINGS,
     SAMPLED_PER_WINDOW,
     STREAMS,
 )
@@ -129,7 +130,8 @@ _TABLE_READ = re.compile(rf"\b(?:FROM|JOIN)\s+({'|'.join(q.TABLES)})\b(\s+AS\s+\
 
 
 @pytest.mark.parametrize(
-    "sql", [*DECLARED, *(rule.query.sql for rule in alert_rules())], ids=lambda s: s[:60]
+    "sql", [*DECLARED, *(rule.query.sql for rule in alert_rules(RULE_SETTINGS))],
+    ids=lambda s: s[:60],
 )
 def test_every_table_is_read_with_final(sql: str) -> None:
     reads = _TABLE_READ.findall(sql)

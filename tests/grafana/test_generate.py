@@ -13,25 +13,28 @@ from grafana.dashboards import all_dashboards
 from grafana.datasource import DATASOURCE_TYPE, DATASOURCE_UID
 from grafana.generate import CONTAINER_ROOT, DASHBOARD_DIR, PROVISIONING, rendered, stale, write
 from streams.cli.grafana import grafana_app
+from tests.grafana.dataset import RULE_SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_committed_files_are_what_the_code_generates() -> None:
-    assert stale() == [], "run `seismo grafana generate` and commit grafana/provisioning"
+    assert stale(RULE_SETTINGS) == [], (
+        "run `seismo grafana generate` and commit grafana/provisioning")
     result = CliRunner().invoke(grafana_app, ["generate", "--check"])
     assert result.exit_code == 0, result.output
 
 
 def test_write_creates_updates_and_prunes(tmp_path: Path) -> None:
-    assert sorted(write(tmp_path)) == sorted(rendered())
-    assert stale(tmp_path) == [] and write(tmp_path) == []
+    assert sorted(write(RULE_SETTINGS, tmp_path)) == sorted(rendered(RULE_SETTINGS))
+    assert stale(RULE_SETTINGS, tmp_path) == [] and write(RULE_SETTINGS, tmp_path) == []
     leftover = tmp_path / DASHBOARD_DIR / "retired.json"
     leftover.write_text("{}")
     (tmp_path / "alerting/rules.yaml").write_text("edited by hand\n")
-    assert stale(tmp_path) == ["alerting/rules.yaml", f"{DASHBOARD_DIR}/retired.json"]
-    write(tmp_path)
-    assert not leftover.exists() and stale(tmp_path) == []
+    assert stale(RULE_SETTINGS, tmp_path) == [
+        "alerting/rules.yaml", f"{DASHBOARD_DIR}/retired.json"]
+    write(RULE_SETTINGS, tmp_path)
+    assert not leftover.exists() and stale(RULE_SETTINGS, tmp_path) == []
 
 
 def test_cli_writes_and_checks_a_folder(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from grafana.dashboards import all_dashboards
 from grafana.datasource import DATASOURCE_UID, ClickHouseDatasource
 from grafana.push import push
 from streams.cli.grafana import grafana_app
+from tests.grafana.dataset import RULE_SETTINGS
 from tests.grafana.grafana_api import RecordingGrafana, serve
 
 TOKEN = "glsa_test_token"
@@ -44,8 +45,8 @@ def _creates(recorder: RecordingGrafana, since: int = 0) -> Counter:
 def test_first_push_creates_everything_in_the_folder(grafana) -> None:
     url, recorder = grafana
     datasource, password = ClickHouseDatasource.from_url("https://ro:s3cret@ch.internal/seismo")
-    results = push(GrafanaApi.from_url(url, credential=TOKEN), datasource=datasource,
-                   password=password)
+    results = push(GrafanaApi.from_url(url, credential=TOKEN), settings=RULE_SETTINGS,
+                   datasource=datasource, password=password)
 
     assert {r.action for r in results} == {"created", "updated"}  # the policy tree is replaced
     state = recorder.state
@@ -56,7 +57,7 @@ def test_first_push_creates_everything_in_the_folder(grafana) -> None:
     assert set(state.dashboards) == set(all_dashboards())
     for uid, model in all_dashboards().items():
         assert state.dashboards[uid] | {"version": 1} == model | {"version": 1}
-    assert sorted(state.rules) == sorted(rule["uid"] for rule in api_rules())
+    assert sorted(state.rules) == sorted(rule["uid"] for rule in api_rules(RULE_SETTINGS))
     assert state.policy_tree["receiver"] == "Seismo Alertmanager"
     # Order matters to Grafana: the folder exists before anything is put in it.
     paths = [r.path for r in recorder.requests]
@@ -67,12 +68,12 @@ def test_first_push_creates_everything_in_the_folder(grafana) -> None:
 def test_second_push_updates_in_place(grafana) -> None:
     url, recorder = grafana
     api = GrafanaApi.from_url(url, credential=TOKEN)
-    first = push(api, password="pw")
+    first = push(api, settings=RULE_SETTINGS, password="pw")
     after_first = len(recorder.requests)
     snapshot = {name: dict(getattr(recorder.state, name))
                 for name in ("datasources", "folders", "rules", "contact_points")}
 
-    second = push(api, password=None)
+    second = push(api, settings=RULE_SETTINGS, password=None)
 
     assert _creates(recorder, after_first) == Counter()
     assert [(r.kind, r.uid) for r in second] == [(r.kind, r.uid) for r in first]
@@ -86,7 +87,8 @@ def test_second_push_updates_in_place(grafana) -> None:
 
 def test_policy_tree_is_left_alone_on_request(grafana) -> None:
     url, recorder = grafana
-    results = push(GrafanaApi.from_url(url, credential=TOKEN), notification_policy=False)
+    results = push(GrafanaApi.from_url(url, credential=TOKEN), settings=RULE_SETTINGS,
+                   notification_policy=False)
     assert "notification-policy" not in {r.kind for r in results}
     assert recorder.state.policy_tree is None
 
@@ -94,7 +96,7 @@ def test_policy_tree_is_left_alone_on_request(grafana) -> None:
 def test_a_bad_token_is_refused_before_anything_changes(grafana) -> None:
     url, recorder = grafana
     with pytest.raises(GrafanaUnauthorizedError):
-        push(GrafanaApi.from_url(url, credential="wrong"))
+        push(GrafanaApi.from_url(url, credential="wrong"), settings=RULE_SETTINGS)
     assert recorder.state.datasources == {}
 
 

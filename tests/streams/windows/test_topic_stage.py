@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from streams.windows.topic_stage import ReferenceTopics, TopicSettings
+from streams.settings import DriftSettings
+from streams.windows.topic_stage import ReferenceTopics
 
 WORDS = (("refund", "order"), ("password", "reset"), ("invoice", "billing"),
          ("crypto", "tax"))
@@ -22,7 +23,8 @@ def test_a_rebuilt_stage_places_rows_as_before_and_names_the_new_topic() -> None
     rng = np.random.default_rng(0)
     reference, ref_texts = topics(rng, 400, [0.4, 0.3, 0.3, 0.0])
     window, window_texts = topics(rng, 150, [0.3, 0.2, 0.2, 0.3])
-    settings = TopicSettings(n_clusters=6, alpha=0.01, n_permutations=199, seed=0)
+    settings = DriftSettings(drift_clusters=6, drift_alpha=0.01, drift_permutations=199,
+                             drift_seed=0)
     first = ReferenceTopics(reference, ref_texts, settings)
     again = ReferenceTopics(reference, ref_texts, settings)  # after a restart: same sample
     placed, replaced = first.place(window), again.place(window)
