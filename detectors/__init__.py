@@ -47,7 +47,6 @@ from detectors.result import DetectorResult
 from detectors.scanners.injection import InjectionScore, InjectionScorer, load_attack_prompts
 from detectors.scanners.pii import PII_TYPES, Finding, PIIScanner, find_pii
 from detectors.scanners.redaction import (
-    RedactedMessages,
     RedactionPolicy,
     RedactionResult,
     Redactor,
@@ -83,7 +82,6 @@ __all__ = [
     "PIIScanner",
     "ProfanityCheckScorer",
     "RateChange",
-    "RedactedMessages",
     "RedactionPolicy",
     "RedactionResult",
     "Redactor",
