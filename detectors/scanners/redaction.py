@@ -33,14 +33,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from detectors._validation import check_int
-from detectors.scanners.pii import (
-    Finding,
-    PIIScanner,
-    canonical_value,
-    card_valid,
-    count_by_type,
-    select_non_overlapping,
-)
+from detectors.scanners.findings import Finding, count_by_type, select_non_overlapping
+from detectors.scanners.pii import PIIScanner, canonical_value
+from detectors.scanners.pii_checks import card_valid
 from detectors.scanners.secrets import SECRET_TYPES, SecretScanner
 
 # Identifier shapes in which the finders can report (almost) nothing, whose scan

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detectors.scanners.redaction as redaction_module
-from detectors.scanners.pii import PII_TYPES, luhn_valid, select_non_overlapping
+from detectors.scanners.findings import select_non_overlapping
+from detectors.scanners.pii import PII_TYPES
+from detectors.scanners.pii_checks import luhn_valid
 from detectors.scanners.redaction import RedactionPolicy, Redactor
 from detectors.scanners.secrets import SECRET_TYPES, SecretScanner
 from tests.detectors.fixtures.labelled import span_records
