@@ -74,9 +74,9 @@ class MMDDrift(TwoSampleDrift):
     """
 
     method = "mmd"
+    _resamples_argument = "n_permutations"
     # the within-window sum is divided by m(m-1)
     _min_test_rows = 2
-    _resamples_argument = "n_permutations"
 
     def __init__(
         self,
