@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from detectors._validation import check_alpha, check_int, check_seed
-from detectors.change.quantiles import finite_values
+from detectors.change._values import decided, finite_values
 from detectors.result import DetectorResult
 
 __all__ = ["DistributionChange"]
@@ -203,17 +203,8 @@ class DistributionChange:
     def _result(
         self, statistic: float, p_value: float, n_test: int, params: dict[str, object]
     ) -> DetectorResult:
-        return DetectorResult(
-            method=self.method,
-            statistic=statistic,
-            p_value=p_value,
-            threshold=math.nan,
-            drifted=bool(p_value <= self.alpha),  # False for nan
-            n_ref=int(self._reservoir.size),
-            n_test=int(n_test),
-            alpha=self.alpha,
-            params=params,
-        )
+        return decided(self.method, statistic, p_value=p_value, alpha=self.alpha,
+                       n_ref=self._reservoir.size, n_test=n_test, params=params)
 
     def __repr__(self) -> str:
         return (

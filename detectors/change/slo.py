@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-from detectors.change.quantiles import QuantileSketch, finite_values, quantile_label
+from detectors.change._values import decided, finite_values, quantile_label
 from detectors.result import DetectorResult
 
 __all__ = ["SLOCheck"]
@@ -33,12 +33,10 @@ class SLOCheck:
 
     Notes
     -----
-    The check fires exactly when the window's quantile is greater than ``max_value``. From a
-    :class:`~detectors.change.quantiles.QuantileSketch` that quantile is the sketch's (within its
-    relative accuracy of the exact one, so a window within that margin of the objective may
-    go either way); from raw values it is numpy's exact ``np.quantile`` (linear
-    interpolation). There is no reference and no ``alpha``: ``n_ref`` is 0 and ``alpha`` and
-    ``p_value`` are ``nan``.
+    The check fires exactly when the window's quantile is greater than ``max_value``; the
+    quantile is numpy's exact ``np.quantile`` (linear interpolation) of the window's values.
+    There is no reference and no ``alpha``: ``n_ref`` is 0 and ``alpha`` and ``p_value`` are
+    ``nan``.
 
     Examples
     --------
@@ -77,35 +75,18 @@ class SLOCheck:
         """Stable name written to results, e.g. ``"latency_ms_p95_slo"``."""
         return f"{self.metric}_{quantile_label(self.quantile)}_slo"
 
-    def score(self, x: QuantileSketch | ArrayLike) -> DetectorResult:
-        """Compare the window's quantile with the objective.
+    def score(self, x: ArrayLike) -> DetectorResult:
+        """Compare the quantile of the window's values ``x`` (1-D) with the objective.
 
-        Parameters
-        ----------
-        x : QuantileSketch or array_like, 1-D
-            The window's sketch (as kept in window state) or its raw values. An empty window
-            never fires (``statistic`` is ``nan``).
+        An empty window never fires (``statistic`` is ``nan``).
         """
-        params: dict[str, object] = {"quantile": self.quantile, "max_value": self.max_value}
-        if isinstance(x, QuantileSketch):
-            observed, n = x.quantile(self.quantile), x.count
-            params.update(source="sketch", relative_accuracy=x.relative_accuracy)
-        else:
-            values = finite_values("x", x)
-            n = values.size
-            observed = float(np.quantile(values, self.quantile)) if n else math.nan
-            params["source"] = "sample"
-        return DetectorResult(
-            method=self.method,
-            statistic=observed,
-            p_value=math.nan,
-            threshold=self.max_value,
-            drifted=bool(observed > self.max_value),  # False for nan
-            n_ref=0,
-            n_test=int(n),
-            alpha=math.nan,
-            params=params,
-        )
+        values = finite_values("x", x)
+        observed = float(np.quantile(values, self.quantile)) if values.size else math.nan
+        params: dict[str, object] = {
+            "quantile": self.quantile, "max_value": self.max_value, "source": "sample",
+        }
+        return decided(self.method, observed, threshold=self.max_value, n_ref=0,
+                       n_test=values.size, params=params)
 
     def __repr__(self) -> str:
         return (

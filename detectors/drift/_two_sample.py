@@ -16,7 +16,7 @@ never disagree:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,6 +61,8 @@ class TwoSampleDrift(ABC):
 
     #: smallest window size the statistic is defined for
     _min_test_rows: int = 1
+    #: the subclass's name for the number of resamples (``n_permutations``, ``n_bootstrap``)
+    _resamples_argument: ClassVar[str]
 
     def __init__(self, reference: NDArray, *, alpha: float, seed: int | None) -> None:
         self.alpha = check_alpha(alpha)
@@ -68,6 +70,17 @@ class TwoSampleDrift(ABC):
         ref = np.array(check_sample("reference", reference, min_rows=2), copy=True)
         ref.setflags(write=False)
         self._reference = ref
+
+    @classmethod
+    def create(
+        cls, reference: NDArray, *, alpha: float, n_resamples: int, seed: int | None,
+        **params: Any,
+    ) -> Self:
+        """The registry's uniform factory (:data:`detectors.registry.DRIFT_TESTS`): the settings
+        every two-sample test has, whatever the subclass calls its resample count, plus the
+        subclass's own ``params``."""
+        return cls(reference, alpha=alpha, seed=seed, **{cls._resamples_argument: n_resamples},
+                   **params)
 
     @property
     def reference(self) -> NDArray[np.float64]:

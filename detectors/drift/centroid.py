@@ -77,6 +77,8 @@ class CentroidDrift(TwoSampleDrift):
     True
     """
 
+    _resamples_argument = "n_bootstrap"
+
     def __init__(
         self,
         reference: NDArray,

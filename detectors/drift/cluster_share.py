@@ -116,6 +116,7 @@ class ClusterShareDrift(TwoSampleDrift):
     """
 
     method = "cluster_share"
+    _resamples_argument = "n_permutations"
 
     def __init__(
         self,

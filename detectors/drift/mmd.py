@@ -74,6 +74,7 @@ class MMDDrift(TwoSampleDrift):
     """
 
     method = "mmd"
+    _resamples_argument = "n_permutations"
     # the within-window sum is divided by m(m-1)
     _min_test_rows = 2
 

@@ -1,8 +1,9 @@
 """Personal data in free text: e-mail, phone, credit card, IBAN, US SSN and IP addresses.
 
 Every type is a precompiled regular expression followed, where the format has one, by the
-format's own check (Luhn for cards, ISO 7064 mod-97 for IBANs, SSA allocation rules for SSNs,
-octet ranges for IPv4, :mod:`ipaddress` for IPv6). Cheap membership tests (``"@" in text``, a
+format's own check (Luhn for cards and ISO 7064 mod-97 for IBANs, in
+:mod:`detectors.scanners.pii_checks`; SSA allocation rules for SSNs, octet ranges for IPv4,
+:mod:`ipaddress` for IPv6). Cheap membership tests (``"@" in text``, a
 stretch of digits) skip whole families, so a text without numbers costs two regex searches.
 
 Decisions a reader needs to know (the labelled set in ``tests/detectors/fixtures`` follows them):
@@ -23,127 +24,16 @@ Decisions a reader needs to know (the labelled set in ``tests/detectors/fixtures
 
 from __future__ import annotations
 
-import bisect
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from detectors.scanners._char_runs import non_ascii_text
+from detectors.scanners.findings import Finding, count_by_type, select_non_overlapping
+from detectors.scanners.pii_checks import IBAN_LENGTHS, card_valid, iban_valid
 
 PII_TYPES: tuple[str, ...] = ("email", "iban", "credit_card", "ssn", "ip_address", "phone")
 """Every PII type, in the priority used when two findings overlap (first wins)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One detected value.
-
-    Attributes
-    ----------
-    type : str
-        The value's type, e.g. ``"email"`` or ``"api_key"``.
-    start, end : int
-        Character offsets of the value in the scanned text (``text[start:end]``).
-    text : str
-        The matched value itself.
-    """
-
-    type: str
-    start: int
-    end: int
-    text: str
-
-
-def select_non_overlapping(candidates: Iterable[Finding]) -> list[Finding]:
-    """Keep the first of any overlapping findings and return the survivors sorted by offset.
-
-    Parameters
-    ----------
-    candidates : iterable of Finding
-        Findings in priority order: earlier ones win over later ones they overlap.
-    """
-    # Comparing each candidate with every kept finding made a text with many findings (a 1 MB
-    # record of e-mail addresses) take minutes; a bisection makes this O(n log n).
-    kept: list[Finding] = []
-    starts: list[int] = []
-    for cand in candidates:
-        if not _overlaps_kept(kept, starts, cand):
-            at = bisect.bisect_right(starts, cand.start)
-            starts.insert(at, cand.start)
-            kept.insert(at, cand)
-    return kept
-
-
-def _overlaps_kept(kept: list[Finding], starts: list[int], cand: Finding) -> bool:
-    """Whether ``cand`` overlaps a kept finding (``kept``: non-overlapping, in order of start,
-    so its non-empty findings are in order of end too)."""
-    j = bisect.bisect_left(starts, cand.end) - 1  # kept[:j + 1] start before cand ends
-    while j >= 0:
-        if kept[j].end > cand.start:
-            return True
-        if kept[j].start < kept[j].end:
-            return False  # non-empty and over before cand starts: so is every one before it
-        j -= 1
-    return False
-
-
-def count_by_type(findings: Iterable[Finding], types: Iterable[str]) -> dict[str, int]:
-    """Number of findings per type, with a zero for every type in ``types``."""
-    counts = dict.fromkeys(types, 0)
-    for finding in findings:
-        counts[finding.type] = counts.get(finding.type, 0) + 1
-    return counts
-
-
-# ---------------------------------------------------------------------------------------------
-# Format checks
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether a string of decimal digits passes the Luhn (mod 10) check."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def iban_valid(iban: str) -> bool:
-    """Whether a compact upper-case IBAN has its country's length and passes ISO 7064 mod-97."""
-    if IBAN_LENGTHS.get(iban[:2]) != len(iban):
-        return False
-    # Move country code and check digits to the end; letters become 10..35.
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
-
-
-# ISO 13616 registry: country code -> IBAN length.
-IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
-    "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
-    "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18,
-    "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30,
-    "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
-    "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24,
-    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24,
-    "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29,
-    "VA": 22, "VG": 24, "XK": 20,
-}  # fmt: skip
-
-# Issuer prefixes of the networks in use (Visa, Mastercard, Amex, Diners, JCB, Discover,
-# UnionPay, Maestro): a Luhn-valid number outside them is a tracking or order number.
-_CARD_PREFIX = re.compile(r"4|5[0-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[045-9]|6")
-
-
-def card_valid(digits: str) -> bool:
-    """Whether a string of decimal digits is a card number: 13-19 digits, an issuer prefix in
-    use and the Luhn check (what the ``credit_card`` finder requires of the digits it found)."""
-    return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and luhn_valid(digits)
 
 
 # ---------------------------------------------------------------------------------------------

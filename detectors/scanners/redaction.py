@@ -28,20 +28,14 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from detectors._validation import check_int
-from detectors.scanners.pii import (
-    Finding,
-    PIIScanner,
-    canonical_value,
-    card_valid,
-    count_by_type,
-    select_non_overlapping,
-)
+from detectors.scanners.findings import Finding, count_by_type, select_non_overlapping
+from detectors.scanners.pii import PIIScanner, canonical_value
+from detectors.scanners.pii_checks import card_valid
 from detectors.scanners.secrets import SECRET_TYPES, SecretScanner
 
 # Identifier shapes in which the finders can report (almost) nothing, whose scan
@@ -83,14 +77,6 @@ class RedactionResult:
     def total(self) -> int:
         """Number of findings of every type."""
         return sum(self.counts_by_type.values())
-
-
-@dataclass(frozen=True, slots=True)
-class RedactedMessages:
-    """Chat messages after the policy, and the findings summed over all of them."""
-
-    messages: list[dict[str, Any]]
-    counts_by_type: dict[str, int]
 
 
 class Redactor:
@@ -234,24 +220,6 @@ class Redactor:
         """The text under the policy (for callers that want only the text)."""
         return self.apply(text).text
 
-    def apply_messages(self, messages: Sequence[Mapping[str, Any]]) -> RedactedMessages:
-        """Apply the policy to every chat message's ``content``.
-
-        ``content`` may be a string or a list of parts (``{"type": "text", "text": ...}``);
-        other fields and non-text parts are copied unchanged. The input is not modified.
-        """
-        counts = dict.fromkeys(self._types, 0)
-        out: list[dict[str, Any]] = []
-        for message in messages:
-            copy = dict(message)
-            content = message.get("content")
-            if isinstance(content, str):
-                copy["content"] = self._apply_counting(content, counts)
-            elif isinstance(content, list):
-                copy["content"] = [self._apply_part(part, counts) for part in content]
-            out.append(copy)
-        return RedactedMessages(out, counts)
-
     def pseudonym(self, value: str) -> str:
         """The stored form of an identifier of a person (``user_id``) under the policy.
 
@@ -288,18 +256,3 @@ class Redactor:
         """Salted, format-independent hash of a PII value (hex, ``hash_chars`` long)."""
         message = f"{type_}:{canonical_value(type_, value)}".encode()
         return hmac.new(self.salt, message, hashlib.sha256).hexdigest()[: self.hash_chars]
-
-    # -- helpers ----------------------------------------------------------------------------
-
-    def _apply_counting(self, text: str, counts: dict[str, int]) -> str:
-        result = self.apply(text)
-        for type_, n in result.counts_by_type.items():
-            counts[type_] = counts.get(type_, 0) + n
-        return result.text
-
-    def _apply_part(self, part: Any, counts: dict[str, int]) -> Any:
-        if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-            copy = dict(part)
-            copy["text"] = self._apply_counting(part["text"], counts)
-            return copy
-        return part

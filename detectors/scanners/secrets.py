@@ -7,10 +7,10 @@ also *look* random, which is how placeholders (``sk-xxxxxxxx…``, ``AKIAXXXXXXX
 "Looks random" is one test used throughout, at a configured level ``alpha``: a token of length
 ``L`` is random-looking when the Shannon entropy of its characters is at least the
 ``alpha``-quantile of the entropy of uniformly random tokens of length ``L`` over the same
-alphabet (:func:`entropy_threshold`, by seeded Monte Carlo). So a share ``alpha`` of real
-random keys is missed by each such test (about ``3 * alpha`` in all with the word tests
-below), and the threshold grows with length as it must: 20 random base62 characters average
-about 4.0 bits, 64 about 5.2.
+alphabet (by seeded Monte Carlo; the tests are in :mod:`detectors.scanners.randomness`). So a
+share ``alpha`` of real random keys is missed by each such test (about ``3 * alpha`` in all
+with the word tests below), and the threshold grows with length as it must: 20 random base62
+characters average about 4.0 bits, 64 about 5.2.
 
 Generic high-entropy tokens (``high_entropy``) are runs of base64/base64url characters of at
 least ``min_entropy_length`` characters, containing a letter and a digit, that pass that test
@@ -21,7 +21,7 @@ Why 32 characters: below it the ``alpha = 0.001`` threshold for base62 falls und
 4.09 bits) can have, so hashes, git SHAs and UUIDs are excluded by arithmetic, not by luck.
 Identifiers made of English words can still reach random-level entropy, so
 :func:`looks_random` also bounds the share of characters in lower-case runs and in camel-case
-words (:func:`word_share_thresholds`, same ``alpha``). Measured on the labelled negatives in
+words (same ``alpha``). Measured on the labelled negatives in
 ``tests/detectors/fixtures`` (words, identifiers, URLs, paths, hashes and UUIDs in prose,
 encoded JSON): 72 tokens reach the test; 21 of them have random-level entropy, of which 2 are
 identifiers stopped by the word bounds and 19 are base64-encoded JSON or prose stopped by the
@@ -31,171 +31,28 @@ Certificates, public-key PEM blocks and ``ssh-…`` public keys are skipped: pub
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 import re
 import string
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from functools import cache
-
-import numpy as np
 
 from detectors._validation import check_alpha, check_int
 from detectors.scanners._char_runs import AsciiRun
-from detectors.scanners.pii import Finding, count_by_type, has_digit, select_non_overlapping
+from detectors.scanners.findings import Finding, count_by_type, select_non_overlapping
+from detectors.scanners.pii import has_digit
+from detectors.scanners.randomness import (
+    BASE62,
+    decode_base64_text,
+    entropy_threshold,
+    looks_random,
+)
 
 SECRET_TYPES: tuple[str, ...] = ("private_key", "jwt", "aws_access_key", "api_key", "high_entropy")
 """Every secret type, in the priority used when two findings overlap (first wins)."""
 
 _MASK = "_public"  # internal type of public material that hides tokens from later finders
-
-# Monte Carlo draws per (length, alphabet) reference distribution; 8192 leaves about eight
-# draws under the 0.001 quantile, enough for a stable threshold.
-_ENTROPY_SAMPLES = 8192
-# Tokens longer than this use this length's threshold; the threshold increases with length,
-# so the cap can only make the test easier to pass (it never loses recall).
-_MAX_REFERENCE_LENGTH = 256
-_BASE62 = 62
-_BASE32 = 32
-_CASE_SYMBOLS = 26  # upper-case, and lower-case, letters among the 62 base62 symbols
-_LOWER_RUN_MIN = 3  # a run of 3+ lower-case letters reads as (part of) a word
-_CAMEL_RUN_MIN = 2  # "Is", "Id", "get": camel-case words can be short
-_LOWER_RUN = re.compile(r"[a-z]{3,}")
-_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]{2,}")
-
-
-def shannon_entropy(token: str) -> float:
-    """Shannon entropy in bits per character of the character distribution of ``token``."""
-    n = len(token)
-    if n == 0:
-        return 0.0
-    return -sum(c / n * math.log2(c / n) for c in Counter(token).values())
-
-
-@cache
-def entropy_threshold(length: int, alphabet_size: int, alpha: float) -> float:
-    """The ``alpha``-quantile of the entropy of uniformly random tokens.
-
-    Parameters
-    ----------
-    length : int
-        Token length; capped at an internal maximum (see module notes).
-    alphabet_size : int
-        Number of equally likely characters (62 for base62, 32 for base32 ...).
-    alpha : float
-        Share of random tokens allowed to fall below the threshold.
-
-    Examples
-    --------
-    >>> round(entropy_threshold(40, 16, 0.001), 2) < 4.0  # random hex stays below log2(16)
-    True
-    """
-    length = min(length, _MAX_REFERENCE_LENGTH)
-    rng = np.random.default_rng([length, alphabet_size])  # deterministic per reference
-    draws = rng.integers(0, alphabet_size, size=(_ENTROPY_SAMPLES, length), dtype=np.int64)
-    # Count characters of every draw at once: offset each row's symbols into its own bins.
-    rows = np.arange(_ENTROPY_SAMPLES, dtype=np.int64)[:, None] * alphabet_size
-    counts = np.bincount((draws + rows).ravel(), minlength=_ENTROPY_SAMPLES * alphabet_size)
-    p = counts.reshape(_ENTROPY_SAMPLES, alphabet_size) / length
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=1)
-    return float(np.quantile(entropy, alpha))
-
-
-def word_shares(token: str) -> tuple[float, float]:
-    """Shares of ``token``'s characters in lower-case runs (3+) and in camel-case words.
-
-    A camel-case word is a run of 2+ lower-case letters with the capital before it, if any
-    (``get``, ``User``, ``Profile`` in ``getUserProfile``).
-    """
-    if not token:
-        return 0.0, 0.0
-    n = len(token)
-    return (
-        sum(len(run) for run in _LOWER_RUN.findall(token)) / n,
-        sum(len(word) for word in _CAMEL_WORD.findall(token)) / n,
-    )
-
-
-@cache
-def word_share_thresholds(length: int, alpha: float) -> tuple[float, float]:
-    """The ``(1 - alpha)``-quantiles of :func:`word_shares` of uniformly random base62 tokens.
-
-    Identifiers built from English words (``getUserProfileSettings42``) can reach the entropy of
-    random tokens; most of their characters sit in words, which random base62 tokens (26 of 62
-    symbols lower-case, 26 upper-case) rarely form.
-    """
-    length = min(length, _MAX_REFERENCE_LENGTH)
-    rng = np.random.default_rng([length, _BASE62, 1])
-    symbols = rng.integers(0, _BASE62, size=(_ENTROPY_SAMPLES, length))
-    upper = symbols < _CASE_SYMBOLS
-    lower = (symbols >= _CASE_SYMBOLS) & (symbols < 2 * _CASE_SYMBOLS)
-    # Length of the lower-case run through each position = forward + backward run - 1.
-    forward = np.zeros(lower.shape, dtype=np.int32)
-    backward = np.zeros(lower.shape, dtype=np.int32)
-    forward[:, 0] = lower[:, 0]
-    backward[:, -1] = lower[:, -1]
-    for i in range(1, length):
-        forward[:, i] = (forward[:, i - 1] + 1) * lower[:, i]
-        j = length - 1 - i
-        backward[:, j] = (backward[:, j + 1] + 1) * lower[:, j]
-    run = np.where(lower, forward + backward - 1, 0)
-    in_lower_run = run >= _LOWER_RUN_MIN
-    # A capital counts when a lower-case run of 2+ follows it.
-    capital = np.zeros(lower.shape, dtype=bool)
-    capital[:, :-1] = upper[:, :-1] & (run[:, 1:] >= _CAMEL_RUN_MIN)
-    in_camel_word = (run >= _CAMEL_RUN_MIN) | capital
-    return (
-        float(np.quantile(in_lower_run.mean(axis=1), 1.0 - alpha)),
-        float(np.quantile(in_camel_word.mean(axis=1), 1.0 - alpha)),
-    )
-
-
-def looks_random(token: str, alphabet_size: int, alpha: float) -> bool:
-    """Whether ``token`` passes the randomness tests at level ``alpha``.
-
-    Its entropy must reach the ``alpha``-quantile of random tokens over ``alphabet_size``
-    symbols; for base62/base64 tokens (``alphabet_size >= 62``) each of its :func:`word_shares`
-    must also stay within the ``(1 - alpha)``-quantile of random tokens.
-    """
-    length = len(token)
-    threshold = entropy_threshold(length, alphabet_size, alpha)
-    # Entropy is at most log2 of the number of distinct characters: a token of few symbols
-    # (a hex trace id or digest, 16 of them) fails without counting them, at a tenth the cost.
-    if math.log2(len(set(token)) or 1) < threshold or shannon_entropy(token) < threshold:
-        return False
-    if alphabet_size < _BASE62:
-        return True
-    lower_share, camel_share = word_shares(token)
-    lower_max, camel_max = word_share_thresholds(length, alpha)
-    return lower_share <= lower_max and camel_share <= camel_max
-
-
-def decode_base64_text(token: str) -> str | None:
-    """The text ``token`` encodes in base64 or base64url, or ``None`` if it encodes no text.
-
-    Random key material decodes to arbitrary bytes, so a token that decodes to printable UTF-8
-    is encoded content (JSON, prose, an instruction), not a credential.
-    """
-    body = token.rstrip("=")
-    if len(body) % 4 == 1:
-        return None
-    padded = body + "=" * (-len(body) % 4)
-    try:
-        if "-" in padded or "_" in padded:
-            raw = base64.urlsafe_b64decode(padded)
-        else:
-            raw = base64.b64decode(padded, validate=True)
-        text = raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    if not text or not text.replace("\n", "").replace("\t", "").replace("\r", "").isprintable():
-        return None
-    return text
-
+_BASE32 = 32  # symbols of an AWS key id's random part
 
 # ---------------------------------------------------------------------------------------------
 # Patterns
@@ -358,7 +215,7 @@ class SecretScanner:
         symbols, at the default ``alpha``: :func:`looks_random` rejects every token with
         ``log2`` of its distinct characters under the threshold, before counting them)."""
         return length >= self.min_entropy_length and math.log2(symbols) >= entropy_threshold(
-            length, _BASE62, self.alpha
+            length, BASE62, self.alpha
         )
 
     # -- finders ----------------------------------------------------------------------------
@@ -402,7 +259,7 @@ class SecretScanner:
                     yield m.span()
         if _may_hold_aws_secret(text):
             for m in _AWS_SECRET.finditer(text):
-                if looks_random(m.group(1), _BASE62, self.alpha):
+                if looks_random(m.group(1), BASE62, self.alpha):
                     yield m.span(1)
 
     def _api_keys(self, text: str) -> Iterator[tuple[int, int]]:
@@ -410,7 +267,7 @@ class SecretScanner:
             return
         for pattern in _API_KEYS:
             for m in pattern.finditer(text):
-                if looks_random(m.group(1), _BASE62, self.alpha):
+                if looks_random(m.group(1), BASE62, self.alpha):
                     yield m.span()
 
     def _high_entropy(self, text: str) -> Iterator[tuple[int, int]]:
@@ -420,7 +277,7 @@ class SecretScanner:
             token = m.group()
             if not (_HAS_DIGIT.search(token) and _HAS_LETTER.search(token)):
                 continue
-            if looks_random(token.rstrip("="), _BASE62, self.alpha) and (
+            if looks_random(token.rstrip("="), BASE62, self.alpha) and (
                 decode_base64_text(token) is None
             ):
                 yield m.span()

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from detectors import CentroidDrift, DetectorResult, MMDDrift
+from detectors import DetectorResult
+from detectors.registry import DRIFT_TESTS
 from schemas.events import to_datetime
 from schemas.tables import DRIFT_COLUMNS, EMBEDDING_COLUMNS, WINDOW_METRIC_COLUMNS
 from streams.embedding.encoder import TextEmbedder
@@ -238,11 +239,9 @@ class WindowJob:
             for stale in [k for k in self._references if k[:2] == (key, fld)]:
                 del self._references[stale]
             self._references[cache_key] = ReferenceState([
-                MMDDrift(ref, alpha=self.drift.drift_alpha,
-                         n_permutations=self.drift.drift_permutations, seed=self.drift.drift_seed),
-                CentroidDrift(ref, metric="cosine", alpha=self.drift.drift_alpha,
-                              n_bootstrap=self.drift.drift_permutations,
-                              seed=self.drift.drift_seed),
+                factory(ref, alpha=self.drift.drift_alpha,
+                        n_resamples=self.drift.drift_permutations, seed=self.drift.drift_seed)
+                for factory in DRIFT_TESTS.values()
             ], topics)
         return self._references[cache_key]
 

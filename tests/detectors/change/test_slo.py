@@ -8,7 +8,6 @@ import pickle
 import numpy as np
 import pytest
 
-from detectors.change.quantiles import QuantileSketch
 from detectors.change.slo import SLOCheck
 from detectors.result import DetectorResult
 
@@ -29,19 +28,6 @@ def test_fires_exactly_when_the_quantile_exceeds_the_objective(q):
             assert result.drifted == (exact > max_value)
 
 
-def test_sketch_window_is_judged_on_the_sketch_quantile():
-    for values in windows(seed=42, count=20):
-        sketch = QuantileSketch()
-        sketch.update(values)
-        observed = sketch.quantile(0.95)
-        for max_value in (observed * 0.999, observed, observed * 1.001):
-            result = SLOCheck(max_value).score(sketch)
-            assert result.statistic == observed
-            assert result.drifted == (observed > max_value)
-            assert result.n_test == values.size
-            assert result.params["source"] == "sketch"
-
-
 def test_breach_of_p95_latency_objective_is_reported():
     rng = np.random.default_rng(43)
     healthy = rng.lognormal(np.log(800.0), 0.5, 1000)  # p95 ~ 1.8 s
@@ -60,9 +46,8 @@ def test_breach_of_p95_latency_objective_is_reported():
 
 
 def test_empty_window_never_fires():
-    for window in ([], QuantileSketch()):
-        result = SLOCheck(0.0).score(window)
-        assert not result.drifted and math.isnan(result.statistic) and result.n_test == 0
+    result = SLOCheck(0.0).score([])
+    assert not result.drifted and math.isnan(result.statistic) and result.n_test == 0
 
 
 def test_method_names_the_quantile():

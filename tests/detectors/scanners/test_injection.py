@@ -20,6 +20,7 @@ from detectors.scanners.injection import (
     _families,
     load_attack_prompts,
 )
+from detectors.scanners.injection_phrases import DIRECT_PATTERNS, HINT_PATTERNS
 from detectors.scanners.refusal import normalize
 from schemas.events import TRACE_DECODER
 from streams.testing.generator import GeneratorConfig, TrafficGenerator, to_json_line
@@ -129,7 +130,7 @@ def test_space_anchored_families_match_as_their_plain_patterns() -> None:
     texts = load_attack_prompts() + [rec["text"] for rec in load("injection")] + PARAPHRASES
     texts += [rec["text"] for rec in load("refusal")]
     families = injection_module._FAMILIES
-    sources = injection_module._DIRECT_PATTERNS | injection_module._HINT_PATTERNS
+    sources = DIRECT_PATTERNS | HINT_PATTERNS
     for text in texts:
         normalized = normalize(text)
         for family in families:

@@ -11,16 +11,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import detectors.scanners.pii as pii_module
+import detectors.scanners.pii_checks as pii_checks_module
 from detectors.scanners.pii import (
     PII_TYPES,
     Finding,
     PIIScanner,
     canonical_value,
     find_pii,
-    iban_valid,
-    luhn_valid,
 )
-from tests.detectors.fixtures import make_labelled
+from detectors.scanners.pii_checks import iban_valid, luhn_valid
+from tests.detectors.fixtures import labelled_kit, make_labelled
 from tests.detectors.fixtures.labelled import load, records_for, span_records, span_scores
 
 FLOOR = 0.95
@@ -48,9 +48,9 @@ def test_labelled_cards_and_ibans_pass_the_generator_oracles() -> None:
         for span in rec["spans"]:
             value = rec["text"][span["start"] : span["end"]]
             if span["type"] == "credit_card":
-                assert make_labelled.luhn_ok(value.replace(" ", "").replace("-", "")), value
+                assert labelled_kit.luhn_ok(value.replace(" ", "").replace("-", "")), value
             elif span["type"] == "iban":
-                assert make_labelled.iban_ok(value.replace(" ", "")), value
+                assert labelled_kit.iban_ok(value.replace(" ", "")), value
 
 
 @pytest.mark.parametrize("type_", PII_TYPES)
@@ -200,8 +200,9 @@ def test_pickle_round_trip(scanner: PIIScanner) -> None:
     assert all(isinstance(f, Finding) for f in restored.scan(text))
 
 
-def test_docstring_examples_run() -> None:
-    results = doctest.testmod(pii_module)
+@pytest.mark.parametrize("module", [pii_module, pii_checks_module], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: object) -> None:
+    results = doctest.testmod(module)
     assert results.attempted > 0 and results.failed == 0
 
 

@@ -13,15 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import detectors.scanners.randomness as randomness_module
 import detectors.scanners.secrets as secrets_module
-from detectors.scanners.secrets import (
-    SECRET_TYPES,
-    SecretScanner,
-    decode_base64_text,
-    entropy_threshold,
-    find_secrets,
-    looks_random,
-)
+from detectors.scanners.randomness import decode_base64_text, entropy_threshold, looks_random
+from detectors.scanners.secrets import SECRET_TYPES, SecretScanner, find_secrets
 from tests.detectors.fixtures.labelled import records_for, span_records, span_scores
 
 FLOOR = 0.95
@@ -161,8 +156,9 @@ def test_pickle_round_trip(scanner: SecretScanner) -> None:
     assert (restored.alpha, restored.min_entropy_length) == (0.001, 32)
 
 
-def test_docstring_examples_run() -> None:
-    results = doctest.testmod(secrets_module)
+@pytest.mark.parametrize("module", [secrets_module, randomness_module], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: object) -> None:
+    results = doctest.testmod(module)
     assert results.attempted > 0 and results.failed == 0
 
 
