@@ -86,7 +86,7 @@ def test_export_is_made_once_and_reused(
 def test_the_setting_selects_the_backend(
     monkeypatch: pytest.MonkeyPatch, onnx_encoder: OnnxInt8Encoder, cache_dir: Path
 ) -> None:
-    from streams import onnx_embedding
+    from streams.embedding import onnx as onnx_embedding
     from streams.service.app import build_window_service
 
     monkeypatch.setattr(onnx_embedding, "CACHE_ROOT", cache_dir)  # reuse the module's export
