@@ -29,12 +29,13 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from common import Row, load_average, print_machine, print_table
-from throughput import free_port, start_broker
+from throughput_worker import free_port, start_broker
 
 from streams.alerting.rules import load_rules
 from streams.settings import Settings
@@ -110,7 +111,19 @@ async def publish_live(
     return onset_sent, None, sent
 
 
-def main(argv: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class Trial:
+    """What one live run saw: the onset, when its first event went out, the firing's arrival
+    (None if none came), the events published and the drift rows per window and model."""
+
+    onset: float
+    onset_sent: float
+    fired: float | None
+    sent: int
+    windows: list
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=float, default=10.0, help="window length, seconds")
     parser.add_argument("--rate", type=float, default=15.0, help="events per second")
@@ -122,72 +135,88 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=240.0,
                         help="give up this many seconds after the onset")
     parser.add_argument("--kafka-version", default="3.9.1")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def run_trial(args: argparse.Namespace, root: Path) -> Trial:
+    """Broker, receiver, Alertmanager (if installed) and one worker, live traffic until the
+    firing; everything stopped again."""
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        broker = start_broker(args.kafka_version, root / "kafka")
+        bootstrap = broker.bootstrap
+    receiver = HttpReceiver().start()
+    binary = alertmanager_binary()
+    manager = (Alertmanager(binary=binary, root=root / "alertmanager",
+                            webhook_url=receiver.url).start() if binary else None)
+    deployment = Deployment(bootstrap=bootstrap, root=root, web_port=free_port())
+    deployment.extra_env.update(worker_env(args.window, args.embedding_backend))
+    if manager is not None:
+        deployment.extra_env["SEISMO_ALERTMANAGER_URLS"] = manager.url
+    else:
+        deployment.extra_env.update(SEISMO_WEBHOOK_URL=receiver.url,
+                                    SEISMO_WEBHOOK_STATES="firing")
+    path = f"Alertmanager {manager.url}" if manager else "the worker's webhook notifier"
+    print(f"notification path: worker -> {path} -> receiver {receiver.url}", flush=True)
+    try:
+        deployment.create_topics()
+        deployment.start()
+        return drive(args, deployment, bootstrap, receiver)
+    finally:
+        if deployment.process is not None:
+            deployment.stop()
+        if manager is not None:
+            manager.stop()
+        receiver.stop()
+        if broker is not None:
+            broker.down()
+
+
+def drive(args: argparse.Namespace, deployment: Deployment, bootstrap: str,
+          receiver: HttpReceiver) -> Trial:
+    """Publish live traffic with an onset on a window boundary; read the drift rows after."""
+    # Traffic starts on a window boundary a few seconds ahead; the onset is one too.
+    now = time.time()
+    start = (now // args.window + 1) * args.window
+    if start - now < 2:
+        start += args.window
+    stable = max(args.window, args.stable // args.window * args.window)
+    config = GeneratorConfig(
+        seed=7, start=datetime.fromtimestamp(start, UTC), events_per_second=args.rate,
+        drift_at=stable, drift_fraction=args.drift_fraction, apps=(APP,))
+    onset = start + stable
+    print(f"publishing live from {config.start:%H:%M:%S}, onset at "
+          f"{datetime.fromtimestamp(onset, UTC):%H:%M:%S} (event time)", flush=True)
+    onset_sent, fired, sent = asyncio.run(publish_live(
+        bootstrap, deployment.traces_topic, config, onset, receiver, args.timeout))
+    windows = deployment.query(
+        "SELECT model, toUnixTimestamp(window_start), drifted, p_value, "
+        "toUnixTimestamp64Milli(computed_at) / 1000 FROM drift FINAL "
+        "WHERE method = 'mmd' AND field = 'prompt' ORDER BY window_start, model")
+    return Trial(onset, onset_sent, fired, sent, windows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     rule = load_rules(Settings().alert_rules_path)[RULE]
     floor = rule.for_windows * args.window + LATENESS_SECONDS
     print_machine(f"detection latency: window {args.window:g} s, rule {RULE} for_windows "
                   f"{rule.for_windows}, {args.rate:g} events/s from {APP}, drift fraction "
                   f"{args.drift_fraction:g}, embedding backend {args.embedding_backend}")
     with tempfile.TemporaryDirectory(prefix="seismo-latency-") as tmp:
-        root = Path(tmp)
-        broker = None
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        if not bootstrap:
-            broker = start_broker(args.kafka_version, root / "kafka")
-            bootstrap = broker.bootstrap
-        receiver = HttpReceiver().start()
-        binary = alertmanager_binary()
-        manager = (Alertmanager(binary=binary, root=root / "alertmanager",
-                                webhook_url=receiver.url).start() if binary else None)
-        deployment = Deployment(bootstrap=bootstrap, root=root, web_port=free_port())
-        deployment.extra_env.update(worker_env(args.window, args.embedding_backend))
-        if manager is not None:
-            deployment.extra_env["SEISMO_ALERTMANAGER_URLS"] = manager.url
-        else:
-            deployment.extra_env.update(SEISMO_WEBHOOK_URL=receiver.url,
-                                        SEISMO_WEBHOOK_STATES="firing")
-        path = f"Alertmanager {manager.url}" if manager else "the worker's webhook notifier"
-        print(f"notification path: worker -> {path} -> receiver {receiver.url}", flush=True)
-        try:
-            deployment.create_topics()
-            deployment.start()
-            # Traffic starts on a window boundary a few seconds ahead; the onset is one too.
-            now = time.time()
-            start = (now // args.window + 1) * args.window
-            if start - now < 2:
-                start += args.window
-            stable = max(args.window, args.stable // args.window * args.window)
-            config = GeneratorConfig(
-                seed=7, start=datetime.fromtimestamp(start, UTC), events_per_second=args.rate,
-                drift_at=stable, drift_fraction=args.drift_fraction, apps=(APP,))
-            onset = start + stable
-            print(f"publishing live from {config.start:%H:%M:%S}, onset at "
-                  f"{datetime.fromtimestamp(onset, UTC):%H:%M:%S} (event time)", flush=True)
-            onset_sent, fired, sent = asyncio.run(publish_live(
-                bootstrap, deployment.traces_topic, config, onset, receiver, args.timeout))
-            windows = deployment.query(
-                "SELECT model, toUnixTimestamp(window_start), drifted, p_value, "
-                "toUnixTimestamp64Milli(computed_at) / 1000 FROM drift FINAL "
-                "WHERE method = 'mmd' AND field = 'prompt' ORDER BY window_start, model")
-        finally:
-            if deployment.process is not None:
-                deployment.stop()
-            if manager is not None:
-                manager.stop()
-            receiver.stop()
-            if broker is not None:
-                broker.down()
+        trial = run_trial(args, Path(tmp))
 
-    print(f"{sent} events published. Drift results per window and model: window start - "
+    print(f"{trial.sent} events published. Drift results per window and model: window start - "
           "onset, decision, p, result written - window end (the close lag)")
-    for model, start_s, drifted, p_value, computed in windows:
-        print(f"  {start_s - onset:+6.0f} s  {model:<18} {'drifted' if drifted else 'clean  '}"
+    for model, start_s, drifted, p_value, computed in trial.windows:
+        print(f"  {start_s - trial.onset:+6.0f} s  {model:<18} "
+              f"{'drifted' if drifted else 'clean  '}"
               f"  p={p_value:<8.3g} lag {computed - start_s - args.window:5.1f} s")
-    if fired is None:
+    if trial.fired is None:
         print(f"no firing notification within {args.timeout:g} s of the onset")
         return
-    latency = fired - onset_sent
+    latency = trial.fired - trial.onset_sent
     print_table([
         Row("onset -> firing notification at the receiver", latency, "s",
             f"window {args.window:g} s x for_windows {rule.for_windows} + lateness "

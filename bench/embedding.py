@@ -111,7 +111,7 @@ def paired_best(
     return {name: sum(times) for name, times in best.items()}
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=256, help="distinct texts")
     parser.add_argument("--call-size", type=int, default=64,
@@ -119,19 +119,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure")
     parser.add_argument("--onnx", action="store_true",
                         help="also time the onnx-int8 backend against torch")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    embedder = TextEmbedder(device="cpu")
-    onnx = TextEmbedder(device="cpu", backend="onnx-int8") if args.onnx else None
-    import torch
 
-    print_machine(f"embedding stage: {args.texts} distinct prompts, calls of {args.call_size}, "
-                  f"batch size {embedder.batch_size}, max_seq_length {embedder.max_seq_length}, "
-                  f"torch {torch.__version__} with {torch.get_num_threads()} threads; best of "
-                  f"{args.repeats} runs per call, bare and stage interleaved call by call")
-    texts = distinct_prompts(args.texts)
-    traffic = half_repeating(texts)
-    repeats = len(traffic) - len(set(traffic))
+def measure(
+    args: argparse.Namespace, embedder: TextEmbedder, onnx: TextEmbedder | None,
+    texts: list[str], traffic: list[str],
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """Seconds of bare and stage (and onnx) on the distinct texts, of bare and stage on the
+    half-repeating traffic, and of the stage's bookkeeping alone on a warm cache."""
     model = embedder.model
 
     def bare(batch: list[str]) -> None:
@@ -165,12 +161,19 @@ def main(argv: list[str] | None = None) -> None:
     embedder._cache.clear()
     embedder.encode(texts)
     bookkeeping = best_times({"hits": lambda: embedder.encode(texts)}, 5)["hits"].wall
+    return distinct, repeating, bookkeeping
+
+
+def stage_rows(texts: list[str], traffic: list[str], distinct: dict[str, float],
+               repeating: dict[str, float], bookkeeping: float) -> list[Row]:
+    """The torch stage against the bare model, on distinct texts and on repeating traffic."""
     n = len(texts)
+    repeats = len(traffic) - len(set(traffic))
     model_per_text = distinct["bare"] / n
     implied = model_per_text / (model_per_text + bookkeeping / n)
     ratio = distinct["bare"] / distinct["stage"]
     speed_up = repeating["bare"] / repeating["stage"]
-    rows = [
+    return [
         Row("bare SentenceTransformer.encode", n / distinct["bare"], "texts/s", "distinct texts"),
         Row("TextEmbedder.encode, cold cache", n / distinct["stage"], "texts/s",
             "same texts and calls"),
@@ -188,6 +191,22 @@ def main(argv: list[str] | None = None) -> None:
             f"at most {len(traffic) / (len(traffic) - repeats):.2f} x (only distinct texts "
             "are encoded)"),
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    embedder = TextEmbedder(device="cpu")
+    onnx = TextEmbedder(device="cpu", backend="onnx-int8") if args.onnx else None
+    import torch
+
+    print_machine(f"embedding stage: {args.texts} distinct prompts, calls of {args.call_size}, "
+                  f"batch size {embedder.batch_size}, max_seq_length {embedder.max_seq_length}, "
+                  f"torch {torch.__version__} with {torch.get_num_threads()} threads; best of "
+                  f"{args.repeats} runs per call, bare and stage interleaved call by call")
+    texts = distinct_prompts(args.texts)
+    traffic = half_repeating(texts)
+    distinct, repeating, bookkeeping = measure(args, embedder, onnx, texts, traffic)
+    rows = stage_rows(texts, traffic, distinct, repeating, bookkeeping)
     if onnx is not None:
         cosines = (onnx.encode_uncached(texts) * embedder.encode_uncached(texts)).sum(axis=1)
         rows += onnx_rows(texts, distinct, cosines)

@@ -86,7 +86,7 @@ def stage_timers(
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000, help="generated events")
     parser.add_argument("--batch", type=int, default=2000, help="events per batch")
@@ -95,27 +95,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--typographic", action="store_true",
                         help="curly apostrophes and dashes in every text, as in many models' "
                              "answers: the scanners' paths for non-ASCII text")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    print_machine(f"signal path: {args.events} generated events in batches of {args.batch}, "
-                  f"redaction policy {args.policy}"
-                  f"{', typographic quotes and dashes' if args.typographic else ''}; "
-                  f"best of {args.repeats} interleaved runs after a warm-up")
+
+def generated(args: argparse.Namespace) -> list[bytes]:
+    """The encoded events, with typographic quotes and dashes if asked."""
     raw = [value for _, value in encoded_events(args.events)]
     if args.typographic:  # the JSON stays valid: neither character is escaped in it
         raw = [r.replace(b"'", "\u2019".encode()).replace(b" - ", " \u2014 ".encode())
                for r in raw]
-    settings = Settings()
-    decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
-    now = datetime.now(UTC)
+    return raw
 
-    def new_scanner() -> EventScanner:
-        return EventScanner(Redactor(args.policy, salt="bench"), "")
 
-    scanner = new_scanner()
-    prices = PriceTable(settings.prices)
-    events = [decode(r, now) for r in raw]
-    assert all(isinstance(e, TraceEvent) for e in events), "the generator made an invalid event"
+def new_scanner(policy: str) -> EventScanner:
+    """A scanner with an empty cache of text results."""
+    return EventScanner(Redactor(policy, salt="bench"), "")
+
+
+def time_runs(
+    args: argparse.Namespace, raw: list[bytes], events: list[TraceEvent], decode: Callable,
+    now: datetime, prices: PriceTable, scanner: EventScanner,
+) -> tuple[dict[str, Any], list[str]]:
+    """The best times of the whole path, decode, trace_rows and each stage alone; the names
+    of the stages."""
     raw_batches, event_batches = batches(raw, args.batch), batches(events, args.batch)
     signal_batches = [scanner.scan(batch) for batch in event_batches]
 
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         return run
 
     def whole() -> None:
-        fresh = new_scanner()
+        fresh = new_scanner(args.policy)
         for batch in raw_batches:
             trace_rows([decode(r, now) for r in batch], now, prices, fresh)
 
@@ -136,16 +138,22 @@ def main(argv: list[str] | None = None) -> None:
             [decode(r, now) for r in batch]
 
     def rows_all() -> None:
-        fresh = new_scanner()
+        fresh = new_scanner(args.policy)
         for batch in event_batches:
             trace_rows(batch, now, prices, fresh)
 
     stages = stage_timers(scanner, prices, now)
     runs = {"whole": whole, "decode": decode_all, "trace_rows": rows_all}
     runs |= {name: over_batches(stage) for name, stage in stages.items()}
-    best = best_times(runs, args.repeats)
+    return best_times(runs, args.repeats), list(stages)
 
-    n = len(raw)
+
+def result_rows(
+    args: argparse.Namespace, best: dict[str, Any], stages: list[str], n: int,
+    scanner: EventScanner, events: list[TraceEvent],
+) -> list[Row]:
+    """The whole path against the target, then each stage's share, the caches' hit rates and
+    the share of non-ASCII texts."""
     rate = n / best["whole"].wall
     cpu_rows = best["trace_rows"].cpu
 
@@ -172,7 +180,25 @@ def main(argv: list[str] | None = None) -> None:
     stage_rows.append(Row("    prompts and completions with non-ASCII characters",
                           sum(not t.isascii() for t in texts) / len(texts), "share",
                           "see --typographic"))
-    print_table(rows + stage_rows)
+    return rows + stage_rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    print_machine(f"signal path: {args.events} generated events in batches of {args.batch}, "
+                  f"redaction policy {args.policy}"
+                  f"{', typographic quotes and dashes' if args.typographic else ''}; "
+                  f"best of {args.repeats} interleaved runs after a warm-up")
+    raw = generated(args)
+    settings = Settings()
+    decode = trace_decoder(settings.max_event_bytes, settings.max_future_skew_seconds)
+    now = datetime.now(UTC)
+    scanner = new_scanner(args.policy)
+    prices = PriceTable(settings.prices)
+    events = [decode(r, now) for r in raw]
+    assert all(isinstance(e, TraceEvent) for e in events), "the generator made an invalid event"
+    best, stages = time_runs(args, raw, events, decode, now, prices, scanner)
+    print_table(result_rows(args, best, stages, len(raw), scanner, events))
     print(f"load average {load_average()} at the end")
 
 

@@ -262,6 +262,15 @@ def app_drilldown() -> dict[str, Any]:
         )
         .with_variable(_query_variable("app", "App", q.APP_VARIABLE))
         .with_variable(_query_variable("model", "Model", q.MODEL_VARIABLE))
+    )
+    for section in (_app_traffic, _app_latency, _app_safety_and_drift, _app_topics_and_alerts):
+        builder = section(builder)
+    return _finish(builder)
+
+
+def _app_traffic(builder: dash.Dashboard) -> dash.Dashboard:
+    return (
+        builder
         .with_row(dash.Row("Traffic and errors"))
         .with_panel(_timeseries("Traffic by model", q.APP_TRAFFIC, "reqps", "Calls per second."))
         .with_panel(
@@ -276,6 +285,12 @@ def app_drilldown() -> dict[str, Any]:
             _timeseries("Mean user feedback by model", q.APP_FEEDBACK, "none",
                         "Mean feedback value in [-1, 1] of the rated calls.")
         )
+    )
+
+
+def _app_latency(builder: dash.Dashboard) -> dash.Dashboard:
+    return (
+        builder
         .with_row(dash.Row("Latency, tokens and cost"))
         .with_panel(
             _timeseries("Latency quantiles by model", q.APP_LATENCY, "ms",
@@ -307,6 +322,12 @@ def app_drilldown() -> dict[str, Any]:
                 ]
             )
         )
+    )
+
+
+def _app_safety_and_drift(builder: dash.Dashboard) -> dash.Dashboard:
+    return (
+        builder
         .with_row(dash.Row("Safety signals"))
         .with_panel(
             _timeseries("Toxicity, PII, injection and refusal rates", q.APP_SIGNAL_RATES,
@@ -330,6 +351,12 @@ def app_drilldown() -> dict[str, Any]:
             _table("Drifted windows", q.APP_DRIFTED_WINDOWS,
                    "Every window test that decided 'changed', newest first.")
         )
+    )
+
+
+def _app_topics_and_alerts(builder: dash.Dashboard) -> dash.Dashboard:
+    return (
+        builder
         .with_row(dash.Row("Topics"))
         .with_panel(_topic_projection())
         .with_panel(
@@ -344,7 +371,6 @@ def app_drilldown() -> dict[str, Any]:
                    "Pending, firing and resolved transitions of the chosen apps' alerts.")
         )
     )
-    return _finish(builder)
 
 
 def all_dashboards() -> dict[str, dict[str, Any]]:

@@ -100,28 +100,9 @@ def push(
     """
     datasource = datasource or ClickHouseDatasource()
     notifications = notifications or Notifications()
-    ds_body = datasource.api_payload(password)
-    results = [
-        _upsert(
-            "datasource", DATASOURCE_UID,
-            fetch=lambda: api.datasource.get_datasource_by_uid(DATASOURCE_UID),
-            update=lambda: api.datasource.update_datasource_by_uid(DATASOURCE_UID, ds_body),
-            create=lambda: api.datasource.create_datasource(ds_body),
-        )
-    ]
-
-    results += _push_dashboards(api, settings)
-    for rule in api_rules(settings):
-        rule_uid = rule["uid"]
-        results.append(
-            _upsert(
-                "alert-rule", rule_uid,
-                fetch=lambda u=rule_uid: api.alertingprovisioning.get_alertrule(u),
-                update=lambda u=rule_uid, r=rule: api.alertingprovisioning.update_alertrule(u, r),
-                create=lambda r=rule: api.alertingprovisioning.create_alertrule(r),
-            )
-        )
-
+    results = [_push_datasource(api, datasource, password), _push_folder(api, settings)]
+    results += _push_dashboards(api, settings.folder_uid)
+    results += _push_rules(api, settings)
     results.append(_push_contact_point(api, notifications))
     if notification_policy:
         api.alertingprovisioning.set_notification_policy_tree(notifications.policy_tree())
@@ -129,16 +110,28 @@ def push(
     return results
 
 
-def _push_dashboards(api: GrafanaApi, settings: AlertSettings) -> list[PushResult]:
-    """The folder, then every dashboard in it (Grafana needs the folder first)."""
-    results = []
+def _push_datasource(
+    api: GrafanaApi, datasource: ClickHouseDatasource, password: str | None
+) -> PushResult:
+    ds_body = datasource.api_payload(password)
+    return _upsert(
+        "datasource", DATASOURCE_UID,
+        fetch=lambda: api.datasource.get_datasource_by_uid(DATASOURCE_UID),
+        update=lambda: api.datasource.update_datasource_by_uid(DATASOURCE_UID, ds_body),
+        create=lambda: api.datasource.create_datasource(ds_body),
+    )
+
+
+def _push_folder(api: GrafanaApi, settings: AlertSettings) -> PushResult:
     folder_uid = settings.folder_uid
     if _exists(lambda: api.folder.get_folder(folder_uid)):
-        results.append(PushResult("folder", folder_uid, "unchanged"))
-    else:
-        api.folder.create_folder(settings.folder_title, uid=folder_uid)
-        results.append(PushResult("folder", folder_uid, "created"))
+        return PushResult("folder", folder_uid, "unchanged")
+    api.folder.create_folder(settings.folder_title, uid=folder_uid)
+    return PushResult("folder", folder_uid, "created")
 
+
+def _push_dashboards(api: GrafanaApi, folder_uid: str) -> list[PushResult]:
+    results = []
     for uid, model in all_dashboards().items():
         saved = api.dashboard.update_dashboard(
             {
@@ -151,6 +144,21 @@ def _push_dashboards(api: GrafanaApi, settings: AlertSettings) -> list[PushResul
         # Grafana numbers a dashboard's versions from 1: version 1 is the first save.
         action: Action = "created" if saved.get("version") == 1 else "updated"
         results.append(PushResult("dashboard", uid, action))
+    return results
+
+
+def _push_rules(api: GrafanaApi, settings: AlertSettings) -> list[PushResult]:
+    results = []
+    for rule in api_rules(settings):
+        rule_uid = rule["uid"]
+        results.append(
+            _upsert(
+                "alert-rule", rule_uid,
+                fetch=lambda u=rule_uid: api.alertingprovisioning.get_alertrule(u),
+                update=lambda u=rule_uid, r=rule: api.alertingprovisioning.update_alertrule(u, r),
+                create=lambda r=rule: api.alertingprovisioning.create_alertrule(r),
+            )
+        )
     return results
 
 

@@ -1,13 +1,14 @@
 """Alerting: rules turn closed windows into alert transitions, delivered to notifiers.
 
-The worker's part, per closed window of a stream key::
+The worker's part (:class:`~streams.alerting.router.AlertRouter`), per closed window of a
+stream key::
 
-    states = AlertStates.from_dict(table.get(key))        # survives restarts
+    states = AlertStates.from_dict(saved.get(key))        # from `alert_states`: survives restarts
     for transition in engine.evaluate(outcome, states):    # idempotent on window_start
         ...send transition.to_json() to seismo.alerts, add transition.to_row() to `alerts`
-    table[key] = states.to_dict()
+    saved[key] = states.to_dict()                          # and a row of `alert_states`
 
-and an agent over ``seismo.alerts`` that runs :meth:`AlertDelivery.run`.
+and a consumer of ``seismo.alerts`` that runs :meth:`AlertDelivery.run`.
 """
 
 from schemas.alert_rules import DetectorSelector, MetricSelector, Rule, RuleSet

@@ -8,8 +8,9 @@ took the transition is not sent it again. The caller acknowledges the record aft
 delivered; a crash before that replays the record (at least once; Alertmanager and
 PagerDuty drop the repeat by labels / ``dedup_key``, webhook receivers by transition id).
 
-Nothing here knows Faust: :meth:`AlertDelivery.run` takes any async iterator of records
-and an acknowledgement callback, so the worker's agent body is a single call.
+:meth:`AlertDelivery.run` takes any async iterator of records and an acknowledgement
+callback, so the worker's delivery agent (:func:`streams.service.app.build_alerting`) is a
+single call over the alerts topic and nothing here depends on the framework that reads it.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class AlertDelivery:
         """Deliver each record in order, then ``ack`` it; returns how many when input ends.
 
         ``value`` extracts the payload (bytes, str or :class:`Transition`) from a record,
-        e.g. ``lambda event: event.value`` for Faust events.
+        e.g. ``lambda event: event.value`` for the worker's stream events.
         """
         count = 0
         async for record in records:

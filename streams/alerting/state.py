@@ -9,7 +9,8 @@
 
 With ``for_windows == 1`` the first true window fires directly (no pending transition).
 A window without evidence for the rule leaves the state as it is. ``AlertStates`` is what the
-worker keeps in a Faust table per stream key: plain JSON-able dicts, so it survives restarts.
+worker keeps per stream key, as a row of the ClickHouse table ``alert_states`` (see
+:class:`streams.alerting.router.AlertRouter`): plain JSON-able dicts, so it survives restarts.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class AlertStates:
         return {fp: state.phase for fp, state in self.alerts.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types only, for a Faust table or any other store."""
+        """Plain JSON types only, for the ``alert_states`` table or any other store."""
         return {
             "format": _FORMAT,
             "last_window_start": to_iso(self.last_window_start),

@@ -13,14 +13,13 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
+import typer
 from rich.console import Console
 
+from streams.cli.common import console, named_cluster, settings
+from streams.cli.status import show_status
 from streams.exceptions import SeismoError
-from streams.kafka.admin import ensure_topics
-from streams.kafka.local_broker import LocalKafka
 from streams.settings import Settings
-from streams.testing.generator import GeneratorConfig, TrafficGenerator
-from streams.testing.publish import publish
 
 
 def _wait_for_api(url: str, worker: subprocess.Popen, timeout: float = 120) -> None:
@@ -57,11 +56,23 @@ def _wait_until_written(api: str, n: int, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
+def demo(
+    seconds: float = typer.Option(60.0, help="How long to generate traffic."),
+    rate: float = typer.Option(50.0, help="Events per second."),
+) -> None:
+    """Local broker + worker + generator on the embedded ClickHouse, then `seismo status`."""
+    run_demo(settings(), seconds, rate, console)
+
+
 def run_demo(settings: Settings, seconds: float, rate: float, console: Console) -> None:
+    # Imported here, as in every command: `seismo --help` should not load Kafka clients.
+    from streams.kafka.admin import ensure_topics
+    from streams.kafka.local_broker import LocalKafka
+    from streams.testing.generator import GeneratorConfig, TrafficGenerator
+    from streams.testing.publish import publish
+
     bootstrap = ",".join(settings.bootstrap_servers())
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and not os.environ.get(
-        "SEISMO_KAFKA_BOOTSTRAP_SERVERS"
-    ):
+    if named_cluster(settings) is None:
         broker = LocalKafka(version=settings.kafka_version, port=settings.kafka_port)
         with console.status(f"starting Kafka {broker.version} from Maven jars …"):
             bootstrap = broker.up()
@@ -106,9 +117,7 @@ def run_demo(settings: Settings, seconds: float, rate: float, console: Console) 
             )
         with console.status("waiting for the worker to write the last batch …"):
             _wait_until_written(api, n)
-        from streams.cli.main import status
-
-        status(minutes=60, as_json=False)
+        show_status(settings, minutes=60)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)

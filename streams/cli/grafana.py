@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from streams.cli.common import console
 from streams.exceptions import ConfigError, SeismoError
 
 grafana_app = typer.Typer(
     help="Grafana as code: data source, dashboards and alert rules.", no_args_is_help=True
 )
-console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 @grafana_app.command("generate")

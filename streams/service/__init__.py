@@ -1,2 +1,5 @@
-"""The running worker: composition root, web API and lifecycle; the only module family that imports
-Faust."""
+"""The running worker: composition root (:mod:`streams.service.app`), web API, lifecycle, logs.
+
+The only package that imports Faust; :mod:`streams.service.app` says what Faust runs and why
+ingestion is a plain aiokafka consumer instead.
+"""

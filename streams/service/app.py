@@ -1,19 +1,30 @@
-"""The worker: the ingest consumer, the Faust app around it and its web API
-(streams.service.web_api),
-built from one Settings object.
+"""The composition root: one Settings object in, the worker's Faust app out.
 
-Ingestion (traces, feedback, OTLP) runs in one plain aiokafka consumer,
+:func:`build_app` builds the frozen parts and hands them in: :func:`build_window_service`
+(clock, references, detectors, embedding), :func:`build_alerting` (rules, router, notifiers)
+and :func:`build_ingest` (salt, redaction, dead letters, pipelines, ingest consumer); nothing
+reaches for globals.
+
+This package is the only one that imports Faust. The Faust app runs the worker's lifecycle
+(:mod:`streams.service.worker`), the web API (:mod:`streams.service.web_api`), the
+window-closing timer and the alert-delivery agent (which acknowledges each transition once
+every notifier took it), in a consumer group of its own.
+
+Ingestion (traces, feedback, OTLP) is not a Faust agent but one plain aiokafka consumer,
 :class:`~streams.kafka.consumer.IngestConsumer`, in the group ``consumer_group``: it takes a
 batch, hands each topic's records to that topic's pipeline, and commits the batch's offsets
-only after the pipeline has written it, so a crash at any point replays, never skips. Faust
-runs the rest, in a consumer group of its own: the web API, the window-closing timer and the
-alert-delivery agent (which acknowledges each transition once every notifier took it).
+only after the pipeline has written it, so a crash at any point replays, never skips. Why:
+Faust's per-message path (an event object, callbacks and tasks, an ``ack`` per record) costs
+dozens of times the plain consumer's CPU per event, more than the whole cheap path; the
+figure, measured by ``bench/throughput.py``, is in the README, "Why ingestion is a plain
+aiokafka consumer".
 """
 
 from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -30,17 +41,17 @@ from streams.heap import freeze_startup_objects
 from streams.ingest.dead_letters import DeadLetters
 from streams.ingest.pipeline import IngestPipeline
 from streams.ingest.pool import PreparePool
-from streams.ingest.prepare import PrepareConfig, Preparer
+from streams.ingest.prepare import PrepareConfig, PrepareFn, Preparer
 from streams.kafka.consumer import IngestConsumer, consumer_options
 from streams.kafka.lag import ConsumerLag
 from streams.kafka.progress import ProgressWatch
 from streams.metrics import Metrics
+from streams.service.hooks import NO_HOOKS, WorkerHooks
 from streams.service.web_api import add_web_api
 from streams.settings import Settings
 from streams.store.client import ClickHouseStore
 from streams.store.salt import resolve_salt
 from streams.store.sink import ClickHouseSink
-from streams.testing.faults import with_injected_poison
 from streams.windows.change_tests import SignalTests
 from streams.windows.clock import WindowClock, WindowSpec
 from streams.windows.job import WindowJob
@@ -107,14 +118,25 @@ def build_window_service(
 
 
 def build_app(
-    settings: Settings, store: ClickHouseStore, metrics: Metrics | None = None
+    settings: Settings, store: ClickHouseStore, metrics: Metrics | None = None,
+    hooks: WorkerHooks = NO_HOOKS,
 ) -> faust.App:
+    """The worker: windows, alerting and ingestion built from ``settings``, in one Faust app."""
     metrics = metrics or Metrics()
     windows = build_window_service(settings, store, metrics)
     windows.restore()
-    engine = AlertEngine(load_rules(settings.alert_rules_path))
-    notifiers = build_notifiers(settings)
-    app = faust.App(
+    app = declare_app(settings)
+    router = build_alerting(app, settings, store, metrics)
+    windows.on_outcome = router.on_outcome
+    build_ingest(app, settings, store, metrics, windows, router, hooks)
+    progress = add_window_timer(app, settings, windows, metrics)
+    add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)
+    app.seismo_metrics = metrics  # type: ignore[attr-defined]
+    return app
+
+
+def declare_app(settings: Settings) -> faust.App:
+    return faust.App(
         # Not the ingest group: Faust's consumer (alert delivery) uses its own partition
         # assignor, and one group cannot mix it with the ingest consumer's plain aiokafka one.
         # Lag, and with it idle window closing, is measured on the ingest group.
@@ -140,7 +162,15 @@ def build_app(
         key_serializer="raw",
         value_serializer="raw",
     )
-    dlq = app.topic(settings.dlq_topic, value_type=bytes, key_type=bytes)
+
+
+def build_alerting(
+    app: faust.App, settings: Settings, store: ClickHouseStore, metrics: Metrics
+) -> AlertRouter:
+    """The rules and the router that publishes their transitions to the alerts topic, and the
+    agent that delivers them from there to the notifiers."""
+    engine = AlertEngine(load_rules(settings.alert_rules_path))
+    notifiers = build_notifiers(settings)
     alerts = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes)
 
     async def publish_alert(key: bytes, value: bytes) -> Any:
@@ -148,7 +178,32 @@ def build_app(
 
     router = AlertRouter(engine, store, publish_alert)
     router.restore()
-    windows.on_outcome = router.on_outcome
+
+    @app.agent(alerts, name="deliver_alerts")
+    async def deliver_alerts(stream: Any) -> None:
+        # Offsets advance only after every notifier took the transition (or refused it for
+        # good): a receiver that is down gets it once it is back.
+        retry = retry_policy(settings)
+        async with AlertDelivery(notifiers, retry=retry, metrics=metrics) as delivery:
+            await delivery.run(unacked_events(stream), value=lambda event: event.value,
+                               ack=stream.ack)
+
+    return router
+
+
+async def unacked_events(stream: Any) -> AsyncIterator[Any]:
+    """The stream's events one by one, taken in batches and left for the caller to ack."""
+    async for events in stream.noack_take(100, within=1.0):
+        for event in events:
+            yield event
+
+
+def build_ingest(
+    app: faust.App, settings: Settings, store: ClickHouseStore, metrics: Metrics,
+    windows: WindowService, router: AlertRouter, hooks: WorkerHooks,
+) -> IngestConsumer:
+    """The ingest consumer and its pipelines, started once the app runs."""
+    dlq = app.topic(settings.dlq_topic, value_type=bytes, key_type=bytes)
 
     async def send_dead_letter(key: bytes | None, value: bytes | None, headers: list) -> Any:
         return await dlq.send(key=key, value=value, headers=headers)
@@ -165,38 +220,19 @@ def build_app(
                  if settings.ingest_processes else None)
     pool_or_loop = processes.for_source if processes is not None else in_loop.in_loop
 
-    def events_prepare(source: str) -> Any:
-        return with_injected_poison(pool_or_loop(source))  # a no-op unless a fault test asks
-
     async def announce_poison(topic: str, records: int, detail: str) -> None:
         try:
             await router.announce([poison_transition(topic, records, detail)])
         except Exception:  # the records are in the DLQ and counted; the page is best effort
             log.exception("ingest: the poison-records alert could not be sent")
 
-    pipeline_options: dict[str, Any] = {
-        "dead_letters": dead_letters, "metrics": metrics, "on_poison": announce_poison,
-        "max_attempts": settings.batch_max_attempts,
-    }
-    trace_pipeline = IngestPipeline(
-        prepare=events_prepare("trace"),
-        sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
-        on_written=windows.observe,
-        **pipeline_options,
+    pipelines = ingest_pipelines(
+        settings, store, windows,
+        events_prepare=lambda source: hooks.prepare(pool_or_loop(source)),
+        feedback_prepare=in_loop.in_loop("feedback"),
+        dead_letters=dead_letters, metrics=metrics, on_poison=announce_poison,
+        max_attempts=settings.batch_max_attempts,
     )
-    feedback_pipeline = IngestPipeline(
-        prepare=in_loop.in_loop("feedback"),
-        sink=ClickHouseSink(store, FEEDBACK, FEEDBACK_COLUMNS),
-        **pipeline_options,
-    )
-    pipelines = {settings.traces_topic: trace_pipeline, settings.feedback_topic: feedback_pipeline}
-    if settings.otlp_topic:
-        pipelines[settings.otlp_topic] = IngestPipeline(
-            prepare=events_prepare("otlp"),
-            sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
-            on_written=windows.observe,
-            **pipeline_options,
-        )
     ingest = IngestConsumer(
         pipelines, consumer_options(settings, MAX_RECORD_BYTES), metrics,
         settings.batch_size, settings.batch_seconds, processes=processes,
@@ -216,17 +252,42 @@ def build_app(
     async def stop_ingest(app: faust.App, **kwargs: Any) -> None:
         await ingest.stop()
 
-    @app.agent(alerts, name="deliver_alerts")
-    async def deliver_alerts(stream: Any) -> None:
-        # Offsets advance only after every notifier took the transition (or refused it for
-        # good): a receiver that is down gets it once it is back.
-        retry = retry_policy(settings)
-        async with AlertDelivery(notifiers, retry=retry, metrics=metrics) as delivery:
-            async for events in stream.noack_take(100, within=1.0):
-                for event in events:
-                    await delivery.deliver(event.value)
-                    await stream.ack(event)
+    return ingest
 
+
+def ingest_pipelines(
+    settings: Settings, store: ClickHouseStore, windows: WindowService,
+    events_prepare: Callable[[str], PrepareFn], feedback_prepare: PrepareFn,
+    **pipeline_options: Any,
+) -> dict[str, IngestPipeline]:
+    """One pipeline per source topic; trace and OTLP events feed the windows."""
+    trace_pipeline = IngestPipeline(
+        prepare=events_prepare("trace"),
+        sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
+        on_written=windows.observe,
+        **pipeline_options,
+    )
+    feedback_pipeline = IngestPipeline(
+        prepare=feedback_prepare,
+        sink=ClickHouseSink(store, FEEDBACK, FEEDBACK_COLUMNS),
+        **pipeline_options,
+    )
+    pipelines = {settings.traces_topic: trace_pipeline, settings.feedback_topic: feedback_pipeline}
+    if settings.otlp_topic:
+        pipelines[settings.otlp_topic] = IngestPipeline(
+            prepare=events_prepare("otlp"),
+            sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
+            on_written=windows.observe,
+            **pipeline_options,
+        )
+    return pipelines
+
+
+def add_window_timer(
+    app: faust.App, settings: Settings, windows: WindowService, metrics: Metrics
+) -> ProgressWatch:
+    """Close due windows every ``close_check_seconds``, idle ones only once ingestion has
+    caught up; returns the progress watch the timer feeds (the health route reads it)."""
     lag = ConsumerLag(
         ",".join(settings.bootstrap_servers()), settings.consumer_group,
         [t for t in (settings.traces_topic, settings.otlp_topic) if t],
@@ -238,9 +299,7 @@ def build_app(
     async def close_windows() -> None:
         await windows.tick(caught_up=await measure_lag(lag, metrics, progress))
 
-    add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)
-    app.seismo_metrics = metrics  # type: ignore[attr-defined]
-    return app
+    return progress
 
 
 async def measure_lag(lag: ConsumerLag, metrics: Metrics,

@@ -1,4 +1,4 @@
-"""Start a worker: check the settings against the real services, then run Faust."""
+"""Start a worker: check the settings against the real services, then run its Faust app."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import faust
 from streams.heap import tune_malloc
 from streams.kafka.admin import ensure_topics
 from streams.service.app import build_app
+from streams.service.hooks import NO_HOOKS, WorkerHooks
 from streams.service.logs import logging_config
 from streams.settings import Settings
 from streams.store.client import ClickHouseStore
-from streams.testing.faults import with_injected_faults
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,16 @@ def prepare(settings: Settings) -> ClickHouseStore:
     return store
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, hooks: WorkerHooks = NO_HOOKS) -> None:
+    """Run the worker until it is stopped; ``hooks`` wrap its store and preparations (the
+    fault tests' way in, see :mod:`streams.service.hooks`)."""
     # Before any thread starts: large transient buffers go back to the OS when freed, and two
     # arenas, not glibc's eight per core, keep freed memory of their own (see streams.heap).
     tune_malloc()
     config = logging_config(settings.log_format)
     logging.config.dictConfig(config)
-    store = with_injected_faults(prepare(settings))  # a no-op unless a fault test asks
-    app = build_app(settings, store)
+    store = hooks.store(prepare(settings))
+    app = build_app(settings, store, hooks=hooks)
     worker = faust.Worker(app, loglevel="INFO", logging_config=config, redirect_stdouts=False)
     try:
         worker.execute_from_commandline()

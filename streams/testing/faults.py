@@ -1,5 +1,5 @@
 """Fault injection for the fault-tolerance tests, at the boundaries they must break: the sink,
-and the preparation of a batch.
+and the preparation of a batch, handed to the worker as its :class:`WorkerHooks`.
 
 Off unless ``SEISMO_FAULT_SINK_OUTAGE`` or ``SEISMO_FAULT_POISON`` is set, which no deployment
 does. ``SEISMO_FAULT_POISON`` is a marker: preparing any batch whose values contain it fails,
@@ -26,6 +26,7 @@ from typing import Any
 
 from streams.exceptions import ConfigError
 from streams.ingest.prepare import Prepared, PrepareFn
+from streams.service.hooks import WorkerHooks
 from streams.store.client import ClickHouseStore
 from streams.store.native import NativeBlock
 
@@ -114,23 +115,29 @@ class SinkOutageStore:
             self._rows += rows
 
 
-def with_injected_faults(
-    store: ClickHouseStore, env: Mapping[str, str] | None = None
-) -> ClickHouseStore:
-    """The store as the worker should use it: wrapped only when a test asked for an outage."""
-    spec = (os.environ if env is None else env).get(SINK_OUTAGE_ENV)
-    if not spec:
-        return store
-    return SinkOutageStore(store, SinkOutagePlan.parse(spec))  # type: ignore[return-value]
+def fault_hooks(env: Mapping[str, str] | None = None) -> WorkerHooks:
+    """The worker's hooks for the faults the environment asks for: none in any deployment.
+
+    ``seismo worker`` hands them to :func:`streams.service.worker.run`; the service itself
+    never imports this module. A malformed ``SEISMO_FAULT_SINK_OUTAGE`` is a ConfigError now,
+    before the worker starts.
+    """
+    env = os.environ if env is None else env
+    hooks: dict[str, Any] = {}
+    spec = env.get(SINK_OUTAGE_ENV)
+    if spec:
+        plan = SinkOutagePlan.parse(spec)
+        hooks["store"] = lambda store: SinkOutageStore(store, plan)
+    marker = env.get(POISON_ENV, "").encode()
+    if marker:
+        hooks["prepare"] = lambda prepare: poisoned(prepare, marker)
+    return WorkerHooks(**hooks)
 
 
-def with_injected_poison(prepare: PrepareFn, env: Mapping[str, str] | None = None) -> PrepareFn:
-    """A pipeline's ``prepare`` that fails every batch holding the marker, when a test asked."""
-    marker = (os.environ if env is None else env).get(POISON_ENV, "").encode()
-    if not marker:
-        return prepare
+def poisoned(prepare: PrepareFn, marker: bytes) -> PrepareFn:
+    """A pipeline's ``prepare`` that fails every batch holding ``marker``."""
 
-    def poisoned(values: Sequence[bytes | None], now: datetime) -> Awaitable[Prepared]:
+    def prepare_or_fail(values: Sequence[bytes | None], now: datetime) -> Awaitable[Prepared]:
         if not any(value and marker in value for value in values):
             return prepare(values, now)
         # Failing when awaited, as a preparation in an ingest process fails.
@@ -138,4 +145,4 @@ def with_injected_poison(prepare: PrepareFn, env: Mapping[str, str] | None = Non
         failed.set_exception(InjectedPoison(f"injected poison: a value holds {marker!r}"))
         return failed
 
-    return poisoned
+    return prepare_or_fail

@@ -1,4 +1,4 @@
-"""Walking skeleton, end to end on the real broker: Kafka → Faust worker → ClickHouse / DLQ."""
+"""Walking skeleton, end to end on the real broker: Kafka → worker → ClickHouse / DLQ."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ SAMPLE_EVERY = 10.0
 # buffers), so each end of the run is summarised over one whole window: a median of its samples.
 WINDOW_SAMPLES = int(WINDOW_SECONDS / SAMPLE_EVERY)
 # Behind by more than this much traffic would mean the worker is not keeping up: one batch
-# interval plus Faust's commit interval is a few seconds of traffic.
+# interval plus the batch's write and commit (offsets move only then) is a few seconds of traffic.
 MAX_LAG_EVENTS = 15 * RATE
 MAX_RSS_GROWTH = 0.10
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.tables import BASELINES
-from streams.cli.main import STATUS_SQL
+from streams.cli.status import STATUS_SQL
 from streams.store.client import ClickHouseStore
 from streams.store.query_guard import ApiQueries, QueryLimits, QueryRefused, seismo_tables
 from streams.windows.baselines import BASELINE_COLUMNS
