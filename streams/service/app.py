@@ -52,7 +52,7 @@ from streams.settings import Settings
 from streams.store.client import ClickHouseStore
 from streams.store.salt import resolve_salt
 from streams.store.sink import ClickHouseSink
-from streams.windows.change_tests import SignalTests
+from streams.windows.change_tests import ChangeTests
 from streams.windows.clock import WindowClock, WindowSpec
 from streams.windows.job import WindowJob
 from streams.windows.references import ReferenceResolver
@@ -111,8 +111,8 @@ def build_window_service(
             settings.embedding_max_seq_length, settings.embedding_batch_size,
             settings.embedding_cache_size, settings.embedding_backend,
         )
-    signal_tests = SignalTests(store, settings.signals, settings.split_by_prompt_version)
-    job = WindowJob(store, embedder, spec, references, settings.drift, signal_tests,
+    change_tests = ChangeTests(store, settings.signals, settings.split_by_prompt_version)
+    job = WindowJob(store, embedder, spec, references, settings.drift, change_tests,
                     settings.toxicity_threshold, settings.injection_threshold)
     return WindowService(store, WindowClock(spec), job, metrics, settings.split_by_prompt_version)
 

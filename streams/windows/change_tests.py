@@ -43,7 +43,7 @@ RATE_TESTS = (
 )
 
 
-class SignalTests:
+class ChangeTests:
     """The window's change tests at the ``signals`` section's level (``signal_alpha``), with its
     thresholds, absolute rate limits (``max_rates``) and latency objectives (``slo_p95_ms``)."""
 

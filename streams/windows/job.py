@@ -29,7 +29,7 @@ from schemas.tables import DRIFT_COLUMNS, EMBEDDING_COLUMNS, WINDOW_METRIC_COLUM
 from streams.embedding.encoder import TextEmbedder
 from streams.settings import DriftSettings
 from streams.store.client import ClickHouseStore
-from streams.windows.change_tests import SignalTests
+from streams.windows.change_tests import ChangeTests
 from streams.windows.clock import StreamKey, WindowSpec
 from streams.windows.closed import ClosedWindow
 from streams.windows.references import KEY_FILTER, ReferenceRange, ReferenceResolver, key_parameters
@@ -118,7 +118,7 @@ class WindowJob:
 
     def __init__(
         self, store: ClickHouseStore, embedder: TextEmbedder | None, spec: WindowSpec,
-        references: ReferenceResolver, drift: DriftSettings, signal_tests: SignalTests,
+        references: ReferenceResolver, drift: DriftSettings, change_tests: ChangeTests,
         toxicity_threshold: float, injection_threshold: float,
     ) -> None:
         self.store = store
@@ -126,7 +126,7 @@ class WindowJob:
         self.spec = spec
         self.references = references
         self.drift = drift
-        self.signal_tests = signal_tests
+        self.change_tests = change_tests
         self.toxicity_threshold = toxicity_threshold
         self.injection_threshold = injection_threshold
         self._references: dict[tuple[StreamKey, str, ReferenceRange], ReferenceState] = {}
@@ -277,7 +277,7 @@ class WindowJob:
                 tested += self.drift_results(key, start, end, reference)
             tested += [
                 (fld, result, metrics["events"], 1.0)
-                for fld, result in self.signal_tests.run(key, start, end, reference, metrics)
+                for fld, result in self.change_tests.run(key, start, end, reference, metrics)
             ]
             now = datetime.now(UTC)
             for fld, result, events, fraction in tested:

@@ -85,6 +85,33 @@ def transactions(bootstrap: str, topic: str, name: str, committed: list[dict],
         finish(60)
 
 
+NOT_UTF8 = b"\xff\xfe\xc0\xaf"
+HUGE_KEY = b"k" * 1_000_000
+
+
+def record_shapes() -> list[tuple[str, list[str | bytes], list[bytes], list[dict]]]:
+    """(name, kcat options, bad lines, valid events), each published with kcat in that order."""
+    many_headers = [a for i in range(300) for a in ("-H", f"h{i}=v{i}")]
+    secret_headers = ["-H", "authorization=Bearer sk-live-0123456789abcdef",
+                      "-H", "x-api-key=key-0123456789", "-H", "Cookie=session=abc",
+                      "-H", f"x-note=from {EMAIL}", "-H", b"x-binary=" + NOT_UTF8]
+    planted = event("planted", status=f"{EMAIL} {AWS_KEY}")  # a schema error quoting them
+    return [
+        ("null key and null value", ["-Z"], [b"\t\n"], []),
+        ("empty key and empty value", [], [b"\t\n"], []),
+        ("tombstone", ["-Z"], [line(b"")], []),
+        ("empty value", [], [line(b"")], []),
+        ("null key, valid value", ["-Z"], [], [event("null-key")]),
+        ("huge key", [], [line(b"{not json", HUGE_KEY)], [event("huge-key")]),
+        ("many headers", many_headers, [line(b"{not json")], [event("many-headers")]),
+        ("credential and binary headers", secret_headers,
+         [line(planted), line(b"\xff not utf-8")], []),
+        *((f"{codec} batch", ["-z", codec], [line(b"[1, 2")],
+           [event(f"{codec}-1"), event(f"{codec}-2")])
+          for codec in ("gzip", "snappy", "lz4", "zstd")),
+    ]
+
+
 def test_every_record_shape_is_stored_or_dead_lettered_and_the_next_event_lands_in_seconds(
     deployment: Deployment,
 ) -> None:
@@ -94,34 +121,13 @@ def test_every_record_shape_is_stored_or_dead_lettered_and_the_next_event_lands_
     produce_raw(dep.bootstrap, topic, [json.dumps(event("warm-up")).encode()])
     wait_for(lambda: stored(dep, "warm-up"), 120, "the first event stored")
 
-    not_utf8 = b"\xff\xfe\xc0\xaf"
-    many_headers = [a for i in range(300) for a in ("-H", f"h{i}=v{i}")]
-    secret_headers = ["-H", "authorization=Bearer sk-live-0123456789abcdef",
-                      "-H", "x-api-key=key-0123456789", "-H", "Cookie=session=abc",
-                      "-H", f"x-note=from {EMAIL}", "-H", b"x-binary=" + not_utf8]
-    planted = event("planted", status=f"{EMAIL} {AWS_KEY}")  # a schema error quoting them
-    huge_key = b"k" * 1_000_000
-    # (name, kcat options, bad lines, valid events), each published with kcat in that order
-    shapes: list[tuple[str, list[str | bytes], list[bytes], list[dict]]] = [
-        ("null key and null value", ["-Z"], [b"\t\n"], []),
-        ("empty key and empty value", [], [b"\t\n"], []),
-        ("tombstone", ["-Z"], [line(b"")], []),
-        ("empty value", [], [line(b"")], []),
-        ("null key, valid value", ["-Z"], [], [event("null-key")]),
-        ("huge key", [], [line(b"{not json", huge_key)], [event("huge-key")]),
-        ("many headers", many_headers, [line(b"{not json")], [event("many-headers")]),
-        ("credential and binary headers", secret_headers,
-         [line(planted), line(b"\xff not utf-8")], []),
-        *((f"{codec} batch", ["-z", codec], [line(b"[1, 2")],
-           [event(f"{codec}-1"), event(f"{codec}-2")])
-          for codec in ("gzip", "snappy", "lz4", "zstd")),
-    ]
+    shapes = record_shapes()
     valid = [event("warm-up")]
     bad = 0
     gaps: dict[str, float] = {}
     for i, (name, options, bad_lines, good) in enumerate(shapes):
         after = event(f"after-{i}")  # the next valid event, published right behind
-        key = b"" if name.startswith("null key") else huge_key if name == "huge key" else None
+        key = b"" if name.startswith("null key") else HUGE_KEY if name == "huge key" else None
         lines = [*bad_lines, *(line(e, key) if key is not None else line(e) for e in good)]
         valid += [*good, after]
         bad += len(bad_lines)
@@ -161,7 +167,7 @@ def test_every_record_shape_is_stored_or_dead_lettered_and_the_next_event_lands_
     for name in ("authorization", "x-api-key", "Cookie"):
         assert planted_dead[name] == REDACTED, name
     assert EMAIL.encode() not in planted_dead["x-note"]
-    assert planted_dead["x-binary"] == not_utf8
+    assert planted_dead["x-binary"] == NOT_UTF8
     detail = planted_dead[DETAIL_HEADER]
     assert b"status" in detail and EMAIL.encode() not in detail and AWS_KEY.encode() not in detail
     assert dep.process.poll() is None
