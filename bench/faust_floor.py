@@ -1,12 +1,11 @@
 """A Faust agent that only takes and acknowledges records: the framework's cost per event.
 
 Run by ``throughput.py``: ``python bench/faust_floor.py BOOTSTRAP TOPIC EVENTS BATCH SECONDS``.
-It has the fetch options of ``streams.service.app`` and the same ``noack_take`` + ``ack`` loop, but
-no
-decode, no signals, no ClickHouse. Extra ``faust.App`` options may be given as a JSON object in
-``SEISMO_BENCH_FAUST_OPTIONS`` (to try settings). Prints one JSON line: events taken after the
-first batch, the seconds from the first batch to the last, and the process CPU seconds over
-that interval.
+It has the fetch options of ``streams.service.app`` and the same ``noack_take`` + ``ack`` loop,
+but no decode, no signals, no ClickHouse. Extra ``faust.App`` options may be given as a JSON
+object in ``SEISMO_BENCH_FAUST_OPTIONS`` (to try settings). Prints one JSON line: events taken
+after the first batch, the seconds from the first batch to the last, and the process CPU
+seconds over that interval.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -77,10 +76,11 @@ def push(
     from grafana_client.client import GrafanaException
 
     from grafana.alert_rules import AlertSettings
-    from grafana.datasource import DEFAULT_CLICKHOUSE_URL, PASSWORD_ENV, ClickHouseDatasource
+    from grafana.datasource import DEFAULT_CLICKHOUSE_URL, ClickHouseDatasource
     from grafana.notifications import Notifications
     from grafana.push import push as push_all
     from streams.settings import load_settings
+    from streams.settings.environment import clickhouse_password
 
     try:
         datasource, password = ClickHouseDatasource.from_url(
@@ -101,7 +101,7 @@ def push(
         results = push_all(
             api,
             datasource=datasource,
-            password=password or os.environ.get(PASSWORD_ENV),
+            password=password or clickhouse_password(),
             settings=settings,
             notifications=notifications,
             notification_policy=notification_policy,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 from streams.exceptions import ConfigError
 from streams.ingest.prepare import Prepared, PrepareFn
 from streams.service.hooks import WorkerHooks
+from streams.settings.environment import environment
 from streams.store.client import ClickHouseStore
 from streams.store.native import NativeBlock
 
@@ -122,7 +122,7 @@ def fault_hooks(env: Mapping[str, str] | None = None) -> WorkerHooks:
     never imports this module. A malformed ``SEISMO_FAULT_SINK_OUTAGE`` is a ConfigError now,
     before the worker starts.
     """
-    env = os.environ if env is None else env
+    env = environment(env)
     hooks: dict[str, Any] = {}
     spec = env.get(SINK_OUTAGE_ENV)
     if spec:

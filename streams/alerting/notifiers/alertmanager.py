@@ -19,8 +19,10 @@ from typing import Any
 from streams.alerting._time import to_iso
 from streams.alerting.notifiers.base import HttpRequest, Notifier, check_url
 from streams.alerting.transitions import FIRING, RESOLVED, Transition
+from streams.settings.alerting import AlertingSettings
 
-DEFAULT_FIRING_TTL = timedelta(hours=24)
+# The setting's default, so a notifier built without settings (a test, a library user) agrees.
+DEFAULT_FIRING_TTL = timedelta(seconds=AlertingSettings().alertmanager_firing_ttl_seconds)
 
 
 class AlertmanagerNotifier(Notifier):
