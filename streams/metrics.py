@@ -50,6 +50,15 @@ class Metrics:
             return self._counts[(name, tuple(sorted(labels.items())))]
         return sum(v for (n, _), v in self._counts.items() if n == name)
 
+    def total(self, name: str, **labels: str) -> float:
+        """Sum of the counter ``name`` over every label set that includes ``labels``."""
+        wanted = set(labels.items())
+        return sum(v for (n, lbl), v in self._counts.items() if n == name and wanted <= set(lbl))
+
+    def gauges(self, name: str) -> list[float]:
+        """The current values of the gauge ``name``, one per label set."""
+        return [v for (n, _), v in self._gauges.items() if n == name]
+
     def snapshot(self) -> dict[str, float]:
         return {name: self.value(name) for name in sorted({n for n, _ in self._counts})}
 

@@ -54,14 +54,18 @@ class AlertRouter:
             ("stream", "states", "updated_at"),
         )
 
-    async def announce(self, transitions: Sequence[Transition]) -> None:
-        """Publish transitions to the alerts topic (for the notifiers) and store them."""
-        if not transitions:
-            return
+    async def send(self, transitions: Sequence[Transition]) -> None:
+        """Publish transitions to the alerts topic (for the notifiers), without storing them."""
         # Keyed by fingerprint: one alert's transitions stay in order in one partition.
         deliveries = [await self.publish(t.fingerprint.encode(), t.to_json())
                       for t in transitions]
         await asyncio.gather(*deliveries)
+
+    async def announce(self, transitions: Sequence[Transition]) -> None:
+        """Publish transitions to the alerts topic (for the notifiers) and store them."""
+        if not transitions:
+            return
+        await self.send(transitions)
         rows = [t.to_row() for t in transitions]
         await self.store.run(self.store.insert_columns, "alerts",
                              list(zip(*rows, strict=True)), ALERT_COLUMNS)

@@ -21,7 +21,11 @@ PENDING = "pending"  # condition true, fewer than for_windows windows so far
 FIRING = "firing"  # condition true for for_windows windows in a row
 RESOLVED = "resolved"  # a firing alert's condition false for resolve_after_windows windows
 CANCELLED = "cancelled"  # a pending alert's condition went false before it fired
-STATES = (PENDING, FIRING, RESOLVED, CANCELLED)
+# Still firing, announced again with a later expiry (``ends_at``): the worker's own alerts and
+# the Watchdog, which must expire at Alertmanager once the worker stops re-announcing them.
+# Only Alertmanager is sent these by default (see streams.alerting.pipeline_watch).
+REFRESHED = "refreshed"
+STATES = (PENDING, FIRING, RESOLVED, CANCELLED, REFRESHED)
 
 # Column order of schemas/clickhouse/006_alerts.sql (table schemas.tables.ALERTS);
 # ``to_row`` follows it.
@@ -79,7 +83,8 @@ class Transition:
     starts_at : datetime
         Start of the first window of this episode with the condition true.
     ends_at : datetime or None
-        For resolved and cancelled: the end of the window that closed the episode.
+        For resolved and cancelled: the end of the window that closed the episode. For a
+        firing or refreshed alert that must expire unless announced again: when it expires.
     transition_at : datetime
         When the transition happened in event time: ``window_end``.
     labels, annotations : dict

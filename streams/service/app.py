@@ -47,6 +47,7 @@ from streams.kafka.lag import ConsumerLag
 from streams.kafka.progress import ProgressWatch
 from streams.metrics import Metrics
 from streams.service.hooks import NO_HOOKS, WorkerHooks
+from streams.service.watch import add_pipeline_watch
 from streams.service.web_api import add_web_api
 from streams.settings import Settings
 from streams.store.client import ClickHouseStore
@@ -128,6 +129,7 @@ def build_app(
     app = declare_app(settings)
     router = build_alerting(app, settings, store, metrics)
     windows.on_outcome = router.on_outcome
+    add_pipeline_watch(app, settings, metrics, windows, router)
     build_ingest(app, settings, store, metrics, windows, router, hooks)
     progress = add_window_timer(app, settings, windows, metrics)
     add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)

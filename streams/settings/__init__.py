@@ -4,7 +4,8 @@ Everything configurable lives here, is validated once at start, and a bad value 
 :class:`ConfigError` line naming the setting (the CLI prints it without a traceback).
 
 :class:`Settings` is made of typed, frozen sections, one module each: ``kafka``, ``store``,
-``api``, ``ingest``, ``windows``, ``drift``, ``signals``, ``alerting`` and ``report``. Each
+``api``, ``ingest``, ``windows``, ``drift``, ``signals``, ``alerting``, ``watch`` and
+``report``. Each
 section declares its fields once, with their default and meaning, and checks them; the
 objects that use a part of the configuration take their section (``settings.drift``), so no
 default is written twice. Setting names are unique across sections, so the user-facing
@@ -42,6 +43,7 @@ from streams.settings.kafka import KafkaSettings
 from streams.settings.report import ReportSettings
 from streams.settings.signals import DEFAULT_PRICES, TABLE_READERS, ModelPrice, SignalSettings
 from streams.settings.store import StoreSettings
+from streams.settings.watch import WatchSettings
 from streams.settings.windows import WindowSettings
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "Settings",
     "SignalSettings",
     "StoreSettings",
+    "WatchSettings",
     "WindowSettings",
     "cache_root",
     "explain_api_key",
@@ -78,6 +81,7 @@ SECTIONS: dict[str, type[Section]] = {
     "drift": DriftSettings,
     "signals": SignalSettings,
     "alerting": AlertingSettings,
+    "watch": WatchSettings,
     "report": ReportSettings,
 }
 
@@ -116,6 +120,7 @@ class Settings:
     drift: DriftSettings
     signals: SignalSettings
     alerting: AlertingSettings
+    watch: WatchSettings
     report: ReportSettings
 
     def __init__(self, **values: Any) -> None:

@@ -6,7 +6,9 @@ An alert posted without ``endsAt`` would resolve itself after Alertmanager's
 ``resolve_timeout`` (5 minutes by default) unless re-posted, as Prometheus does on every
 evaluation. Seismo posts once per transition instead and sets ``endsAt`` to now +
 ``firing_ttl`` on firing, so the alert stays up until the resolve arrives, or until the TTL
-passes if the worker that owns it is gone for good.
+passes if the worker that owns it is gone for good. A firing or refreshed transition that
+carries its own expiry (``ends_at``: the worker's own alerts and the Watchdog, re-announced
+while they hold) is posted with that ``endsAt``, so it expires once the worker stops.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from streams.alerting._time import to_iso
 from streams.alerting.notifiers.base import HttpRequest, Notifier, check_url
-from streams.alerting.transitions import FIRING, RESOLVED, Transition
+from streams.alerting.transitions import FIRING, REFRESHED, RESOLVED, Transition
 from streams.settings.alerting import AlertingSettings
 
 # The setting's default, so a notifier built without settings (a test, a library user) agrees.
@@ -41,7 +43,7 @@ class AlertmanagerNotifier(Notifier):
     """
 
     kind = "alertmanager"
-    allowed_states = (FIRING, RESOLVED)
+    allowed_states = (FIRING, RESOLVED, REFRESHED)
 
     def __init__(
         self,
@@ -51,6 +53,7 @@ class AlertmanagerNotifier(Notifier):
         clock: Callable[[], datetime] | None = None,
         **options: Any,
     ) -> None:
+        options.setdefault("states", self.allowed_states)
         super().__init__(**options)
         self.endpoint = check_url(url, "url").rstrip("/") + "/api/v2/alerts"
         if firing_ttl <= timedelta(0):
@@ -61,8 +64,9 @@ class AlertmanagerNotifier(Notifier):
     def payload(self, transition: Transition) -> list[dict[str, Any]]:
         """The postable alerts (a list of one) announcing ``transition``."""
         now = self._clock()
-        if transition.state == FIRING:
-            ends_at = now + self.firing_ttl
+        if transition.state in (FIRING, REFRESHED):
+            # Its own expiry, set when it was made: one delivered late must not outlive it.
+            ends_at = transition.ends_at or now + self.firing_ttl
         else:
             # Never in the future: Alertmanager would keep the alert firing until then.
             ends_at = min(transition.ends_at or now, now)
