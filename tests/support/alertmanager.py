@@ -6,6 +6,10 @@ one webhook receiver pointing at a test HTTP server. Grouping is per alert (``gr
 follows a posted alert within seconds. ``repeat_interval`` stays long on purpose: a repeat
 of an unchanged firing notification is Alertmanager's reminder feature, and the tests count
 notifications to check that an alert is announced exactly once.
+
+Seismo's Watchdog (an alert that always fires) is routed as the README says to route it: to a
+receiver of its own, the dead man's switch. Here that receiver posts to ``watchdog_url`` when
+one is given, and nowhere otherwise, so the other tests hear only the alerts they page on.
 """
 
 from __future__ import annotations
@@ -34,10 +38,19 @@ route:
   group_wait: {group_wait}
   group_interval: {group_interval}
   repeat_interval: {repeat_interval}
+  routes:
+    - matchers: ['alertname="Watchdog"']
+      receiver: deadmans-switch
 receivers:
   - name: test-webhook
     webhook_configs:
       - url: {webhook_url}
+        send_resolved: true
+  - name: deadmans-switch
+{watchdog_receiver}"""
+WATCHDOG_RECEIVER = """\
+    webhook_configs:
+      - url: {url}
         send_resolved: true
 """
 
@@ -60,6 +73,7 @@ class Alertmanager:
     group_wait: str = "1s"
     group_interval: str = "1s"
     repeat_interval: str = "1h"
+    watchdog_url: str = ""
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     starts: int = 0
@@ -77,6 +91,8 @@ class Alertmanager:
                 group_interval=self.group_interval,
                 repeat_interval=self.repeat_interval,
                 webhook_url=self.webhook_url,
+                watchdog_receiver=(WATCHDOG_RECEIVER.format(url=self.watchdog_url)
+                                   if self.watchdog_url else ""),
             )
         )
         return path
