@@ -63,20 +63,25 @@ def add_pipeline_watch(
 
     windows.on_outcome = outcome_and_watch
 
+    # Each timer logs what fails and carries on: watching the pipeline must never be what
+    # stops it (a timer that raises would stop the worker's app).
     @app.timer(interval=settings.watch_check_seconds)
     async def check_pipeline() -> None:
-        transitions = watch.check(pipeline_counters(metrics), consumer_lag(metrics),
-                                  windows.clock.due())
         try:
+            transitions = watch.check(pipeline_counters(metrics), consumer_lag(metrics),
+                                      windows.clock.due())
             # Published first, then stored: with ClickHouse refusing writes the alert about it
             # still reaches the topic, and only its row is missing.
             await router.announce(transitions)
         except Exception:
-            log.exception("a pipeline alert could not be sent or stored")
+            log.exception("a pipeline alert could not be evaluated, sent or stored")
 
     @app.timer(interval=settings.watchdog_interval_seconds)
     async def send_watchdog() -> None:
-        # Not stored: a row a minute would say nothing the alerts topic does not.
-        await router.send(watch.beat())
+        try:
+            # Not stored: a row a minute would say nothing the alerts topic does not.
+            await router.send(watch.beat())
+        except Exception:  # the broker is away: the Watchdog expiring says so at Alertmanager
+            log.exception("the Watchdog could not be sent")
 
     return watch
