@@ -156,7 +156,7 @@ def dead_letters_above_usual(history: PipelineHistory, s: WatchSettings) -> Pipe
 def clickhouse_writes_failing(history: PipelineHistory, s: WatchSettings) -> PipelineCheck:
     failures = history.delta(WRITE_FAILURES, s.watch_write_failure_seconds)
     return PipelineCheck(
-        failures > 0, failures,
+        failures >= s.watch_write_failures, failures,
         f"{failures:.0f} ClickHouse inserts failed in the last "
         f"{s.watch_write_failure_seconds:g} s: ingestion holds its batch and retries")
 

@@ -33,9 +33,11 @@ class WatchSettings(Section):
     watch_dlq_min_records: int = setting(
         10, "fewer dead letters in the span never page")
     watch_alpha: float = setting(
-        0.001, "level of the dead-letter test (binomial, one-sided) at each check")
+        1e-5, "level of the dead-letter test (binomial, one-sided) at each check")
+    watch_write_failures: int = setting(
+        3, "failed ClickHouse inserts within `watch_write_failure_seconds` that page")
     watch_write_failure_seconds: float = setting(
-        60.0, "a failed ClickHouse insert within this span pages; none for this long resolves")
+        60.0, "the span failed ClickHouse inserts are counted over")
     watch_window_behind_seconds: float = setting(
         300.0, "a window due to close and still open this long pages")
     watch_min_sampled_fraction: float = setting(
@@ -64,4 +66,4 @@ class WatchSettings(Section):
         check(0 <= self.watch_min_sampled_fraction <= 1, "watch_min_sampled_fraction",
               "must be in [0, 1]")
         check_at_least(self, 1, "watch_lag_min_records", "watch_dlq_min_records",
-                       "watch_notifier_failures")
+                       "watch_write_failures", "watch_notifier_failures")

@@ -82,10 +82,11 @@ def test_a_clickhouse_outage_raises_the_write_failure_alert_and_resolves_it(
 ) -> None:
     receiver = receiver_factory()
     manager = alertmanager_factory(receiver.url + "/alertmanager")
-    # The sink's retries back off up to 10 s apart: a span of 12 s keeps the alert firing
-    # through one outage instead of resolving between two failed inserts.
+    # The sink's retries back off up to 10 s apart: one failed insert in a span of 12 s keeps
+    # the alert firing through the outage and resolves it 12 s after (the default, three in
+    # 60 s, would hold it a minute longer).
     watched(deployment, manager, SEISMO_WATCH_WRITE_FAILURE_SECONDS="12",
-            **{SINK_OUTAGE_ENV: "500:15"})
+            SEISMO_WATCH_WRITE_FAILURES="1", **{SINK_OUTAGE_ENV: "500:15"})
     events = traffic(3000, seed=31)
     publish_events(deployment.bootstrap, deployment.traces_topic, events)
     deployment.start()

@@ -44,24 +44,27 @@ class Run:
         return [change for _ in range(n) for change in self.step(**options)]
 
 
-def test_a_failed_insert_fires_at_once_and_resolves_after_a_quiet_span() -> None:
-    run = Run(watch_write_failure_seconds=60)
+def test_failing_inserts_fire_at_once_and_resolve_after_a_quiet_span() -> None:
+    run = Run(watch_write_failure_seconds=60, watch_write_failures=3)
     assert run.steps(4, records=100) == []
-    assert run.step(write_failures=1) == [("SeismoClickHouseWritesFailing", FIRING)]
-    # Failures every 30 s keep it firing; 60 s without one resolves it.
-    assert run.steps(3, write_failures=1) == []
-    assert run.steps(3) == []
-    assert run.step() == [("SeismoClickHouseWritesFailing", RESOLVED)]
+    assert run.step(write_failures=1) == []  # one failed insert, taken on retry: a hiccup
+    assert run.steps(4) == []
+    # An outage: the sink's retries fail a few seconds apart, then every 10 s.
+    assert run.step(write_failures=3) == [("SeismoClickHouseWritesFailing", FIRING)]
+    assert run.steps(8, write_failures=1.5) == []
+    # Failures stop: the 60 s span empties below three and the alert resolves.
+    changes = run.steps(4)
+    assert changes == [("SeismoClickHouseWritesFailing", RESOLVED)]
 
 
 def test_firing_pipeline_alerts_carry_an_expiry_and_their_labels() -> None:
     run = Run(watchdog_ttl_seconds=300)
     run.step()
-    [firing] = run.watch.check({WRITE_FAILURES: 2}, 0.0, ())
+    [firing] = run.watch.check({WRITE_FAILURES: 5}, 0.0, ())
     assert firing.ends_at == run.now + timedelta(seconds=300)
     assert firing.labels == {"alertname": "SeismoClickHouseWritesFailing",
                              "severity": "critical", "app": "seismo", "model": "pipeline"}
-    assert "2 ClickHouse inserts failed" in firing.summary
+    assert "5 ClickHouse inserts failed" in firing.summary
 
 
 def test_dead_letters_at_their_usual_share_do_not_page_and_a_jump_does() -> None:
@@ -148,7 +151,7 @@ def test_the_watchdog_always_fires_and_firing_alerts_are_refreshed_with_it() -> 
     assert (watchdog.rule, watchdog.state) == (WATCHDOG, REFRESHED)
     assert watchdog.ends_at == run.now + timedelta(seconds=120)
     assert watchdog.labels["alertname"] == "Watchdog"
-    run.step(write_failures=1)
+    run.step(write_failures=3)
     beats = run.watch.beat()
     assert [(t.rule, t.state) for t in beats] == [
         (WATCHDOG, REFRESHED), ("SeismoClickHouseWritesFailing", REFRESHED)]
