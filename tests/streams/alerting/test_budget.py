@@ -81,3 +81,14 @@ def test_a_sequential_rule_pages_a_big_change_at_once_and_a_small_one_after_a_fe
     small = _first_firing([0.002] * 10)
     assert small is not None and 2 <= small <= 6
     assert _first_firing([0.3, 0.8, 0.02, 0.6, 0.5, 0.9, 0.04, 0.7] * 5) is None
+
+
+def test_the_cli_prints_the_budget_table() -> None:
+    from typer.testing import CliRunner
+
+    from streams.cli.main import app
+
+    result = CliRunner().invoke(app, ["alerts", "budget", "--keys", "8"])
+    assert result.exit_code == 0, result.output
+    # Five sequential defaults on eight keys at 2016 windows a week: 1 / (40 × 2016).
+    assert "2016" in result.output and "1.24e-05" in result.output
