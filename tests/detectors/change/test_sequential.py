@@ -59,3 +59,13 @@ def test_mmd_reports_a_tail_p_value_beyond_its_permutations() -> None:
     assert shifted.params["tail_p_value"] < 1e-8
     same = detector.score(rng.normal(size=(200, 4)))
     assert same.params.get("tail_p_value", same.p_value) >= 1 / 201
+
+
+def test_a_rate_with_an_objective_reports_the_p_value_against_it() -> None:
+    from detectors.change.rate_change import RateChange
+
+    test = RateChange(5, 1000, metric="error_rate", test="fisher", alpha=0.001,
+                      alternative="increase", max_rate=0.05)
+    within = test.score(4, 100).params["objective_p_value"]
+    above = test.score(20, 100).params["objective_p_value"]
+    assert within > 0.5 and above < 1e-4
