@@ -19,12 +19,15 @@ from typing import Any, NoReturn
 import yaml
 
 from schemas.alert_rules import (
+    BUDGET_LABEL,
     COMPARISONS,
     DEFAULT_FOR_WINDOWS,
     DEFAULT_RESOLVE_AFTER_WINDOWS,
     DETECTOR_CONDITIONS,
+    EVIDENCE_MODES,
     MATCH_KEYS,
     RESERVED_LABELS,
+    SEQUENTIAL,
     SEVERITIES,
     DetectorSelector,
     MetricSelector,
@@ -36,7 +39,8 @@ from schemas.alert_rules import (
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
 _LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_KEYS = ("version", "defaults", "rules")
-_DEFAULT_KEYS = ("severity", "for_windows", "resolve_after_windows", "labels", "annotations")
+_DEFAULT_KEYS = ("severity", "for_windows", "resolve_after_windows", "labels", "annotations",
+                 "evidence")
 _RULE_KEYS = ("name", "signal", "match", *_DEFAULT_KEYS)
 _DETECTOR_KEYS = ("field", "method", "condition")
 _METRIC_KEYS = ("metric", "op", "threshold")
@@ -137,7 +141,16 @@ def _parse_rule(entry: Any, defaults: Mapping[str, Any], source: str, index: int
         labels=labels,
         annotations=annotations,
         match=_parse_match(where, raw.get("match", {})),
+        evidence=_parse_evidence(where, raw, defaults, signal),
     )
+    if BUDGET_LABEL in labels:
+        budget = labels[BUDGET_LABEL]
+        try:
+            ok = float(budget) > 0 and math.isfinite(float(budget))
+        except ValueError:
+            ok = False
+        if not ok:
+            where.fail(f"labels.{BUDGET_LABEL}", f"must be a positive number, got {budget!r}")
     _check_templates(where, rule)
     return rule
 
@@ -164,6 +177,24 @@ def _parse_signal(where: _Section, raw: Any) -> Selector:
         method=where.string(spec.get("method"), "signal.method"),
         condition=condition,
     )
+
+
+def _parse_evidence(
+    where: _Section, raw: Mapping[str, Any], defaults: Mapping[str, Any], signal: Selector
+) -> str:
+    """A rule's own ``evidence``, else the defaults' for a detector rule: a metric rule has no
+    p-value to accumulate, so it stays consecutive unless it asks otherwise (an error)."""
+    own = raw.get("evidence")
+    if own is None and isinstance(signal, DetectorSelector):
+        own = defaults.get("evidence")
+    if own is None:
+        return EVIDENCE_MODES[0]
+    mode = where.string(own, "evidence")
+    if mode not in EVIDENCE_MODES:
+        where.fail("evidence", f"must be one of {', '.join(EVIDENCE_MODES)}, got {mode!r}")
+    if mode == SEQUENTIAL and not isinstance(signal, DetectorSelector):
+        where.fail("evidence", "sequential needs a detector signal (field + method)")
+    return mode
 
 
 def _parse_match(where: _Section, raw: Any) -> dict[str, tuple[str, ...]]:

@@ -36,6 +36,14 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 DETECTOR_CONDITIONS = ("drifted",)
+# How a detector rule weighs its windows: ``consecutive`` fires after for_windows windows in a
+# row with the test's own decision; ``sequential`` accumulates the windows' p-values in an
+# e-detector whose level comes from the false-page budget (streams.alerting.budget).
+CONSECUTIVE = "consecutive"
+SEQUENTIAL = "sequential"
+EVIDENCE_MODES = (CONSECUTIVE, SEQUENTIAL)
+# The rule label that gives the rules of its ``service`` label their own false-page budget.
+BUDGET_LABEL = "false_pages_per_week"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,8 @@ class Rule:
         Extra labels (team, service ...) and annotation templates (summary, runbook_url ...).
     match : Mapping[str, tuple[str, ...]]
         Optional restriction to some apps, models or prompt versions; empty means all.
+    evidence : str
+        ``"consecutive"`` or, for detector rules, ``"sequential"`` (see :data:`EVIDENCE_MODES`).
     """
 
     name: str
@@ -111,6 +121,11 @@ class Rule:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     match: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    evidence: str = CONSECUTIVE
+
+    @property
+    def sequential(self) -> bool:
+        return self.evidence == SEQUENTIAL and isinstance(self.signal, DetectorSelector)
 
     def applies_to(self, app: str, model: str, prompt_version: str) -> bool:
         key = {"app": app, "model": model, "prompt_version": prompt_version}
@@ -120,7 +135,8 @@ class Rule:
         labels = {"alertname": self.name, "severity": self.severity, "app": app, "model": model}
         if prompt_version:
             labels["prompt_version"] = prompt_version
-        return {**self.labels, **labels}
+        own = {k: v for k, v in self.labels.items() if k != BUDGET_LABEL}  # config, not routing
+        return {**own, **labels}
 
     def templates(self) -> dict[str, str]:
         """The annotation templates, the default summary included."""

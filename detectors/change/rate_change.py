@@ -165,6 +165,12 @@ class RateChange:
                 "trials": trials,
                 "max_rate": self.max_rate,
                 "rule": rule,
+                # The exact binomial p of "the rate is at most max_rate": what a sequential
+                # rule accumulates when the user set an objective instead of the reference.
+                "objective_p_value": (
+                    float(stats.binom.sf(successes - 1, trials, self.max_rate))
+                    if self.max_rate is not None and trials else math.nan
+                ),
             },
         )
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from detectors.change import sequential
 from schemas.alert_rules import Rule, RuleSet
+from streams.alerting.budget import Budget
 from streams.alerting.selectors import Observation, observe
-from streams.alerting.state import AlertStates
+from streams.alerting.state import AlertState, AlertStates
 from streams.alerting.transitions import (
     CANCELLED,
     RESOLVED,
@@ -15,6 +17,7 @@ from streams.alerting.transitions import (
     fingerprint,
     transition_id,
 )
+from streams.settings import AlertingSettings, WindowSettings
 from streams.windows.closed import ClosedWindow
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,9 @@ class AlertEngine:
     ----------
     rules : RuleSet
         The validated rules (see :func:`streams.alerting.rules.load_rules`).
+    budget : Budget, optional
+        The false-page budget that sets the sequential rules' levels; by default the
+        settings' defaults (``false_pages_per_week``, ``window_seconds``).
 
     Examples
     --------
@@ -47,8 +53,23 @@ class AlertEngine:
     ['resolved']
     """
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, budget: Budget | None = None) -> None:
         self.rules = rules
+        if budget is None:
+            budget = Budget(rules, WindowSettings().window_seconds,
+                            AlertingSettings().false_pages_per_week)
+        self.budget = budget
+
+    def _condition(self, rule: Rule, observation: Observation, state: AlertState) -> bool:
+        """The rule's condition in this window; a sequential rule's is its e-detector's alarm,
+        at the level the budget gives it now (the evidence is capped at the threshold, so an
+        ended change stops alarming within a window or two instead of draining for hours)."""
+        if not rule.sequential:
+            return observation.condition
+        level = self.budget.level(rule.name)
+        evidence = sequential.update(state.evidence, observation.p_value)
+        state.evidence = min(evidence, sequential.threshold(level))
+        return sequential.alarmed(state.evidence, level)
 
     def evaluate(self, window: ClosedWindow, states: AlertStates) -> list[Transition]:
         """Advance ``states`` (in place) by one window; return the transitions it caused.
@@ -60,6 +81,7 @@ class AlertEngine:
             log.debug("window %s of %s seen before", window.window_start, window.key)
             return []
         key = window.key
+        self.budget.see((key.label(),))
         transitions = []
         for rule in self.rules:
             observation = observe(rule, window)
@@ -70,9 +92,9 @@ class AlertEngine:
             # The episode's start, read before the step: resolving clears it from the state.
             starts_at = state.starts_at or window.window_start
             change = state.advance(
-                observation.condition,
+                self._condition(rule, observation, state),
                 window.window_start,
-                rule.for_windows,
+                1 if rule.sequential else rule.for_windows,
                 rule.resolve_after_windows,
             )
             states.put(fp, state)

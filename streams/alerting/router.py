@@ -34,6 +34,8 @@ class AlertRouter:
     def restore(self) -> None:
         _, rows = self.store.query("SELECT stream, states FROM alert_states FINAL")
         self._states = {stream: json.loads(states) for stream, states in rows}
+        # The budget's levels count every key seen, before a restart too.
+        self.engine.budget.see(self._states)
 
     def _stored(self, key: StreamKey) -> dict[str, Any] | None:
         # Rows stored before the stream key had one spelling are keyed app/model/prompt_version;

@@ -24,6 +24,8 @@ class Observation:
     condition: bool
     value: float
     context: dict[str, Any] = field(default_factory=dict)
+    # The p-value a sequential rule accumulates (nan: no evidence either way).
+    p_value: float = math.nan
 
 
 def observe(rule: Rule, window: ClosedWindow) -> Observation | None:
@@ -43,6 +45,7 @@ def _detector(signal: DetectorSelector, window: ClosedWindow) -> Observation | N
     # any drifted one is evidence, and it is the one reported.
     result = next((r for r in matching if r.drifted), matching[0])
     return Observation(
+        p_value=evidence_p_value(result),
         condition=bool(result.drifted),
         value=float(result.statistic),
         context={
@@ -54,6 +57,18 @@ def _detector(signal: DetectorSelector, window: ClosedWindow) -> Observation | N
             "alpha": float(result.alpha),
         },
     )
+
+
+def evidence_p_value(result: Any) -> float:
+    """The p-value of a detector result that evidence accumulates: against a user-set objective
+    when the result has one (a rate's ``max_rates``), else the test's, refined below a
+    permutation test's ``1/(B+1)`` floor by its tail estimate."""
+    params = result.params or {}
+    for key in ("objective_p_value", "tail_p_value"):
+        value = params.get(key)
+        if isinstance(value, numbers.Real) and math.isfinite(value):
+            return float(value)
+    return float(result.p_value)
 
 
 def _metric(signal: MetricSelector, window: ClosedWindow) -> Observation | None:

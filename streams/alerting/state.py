@@ -42,12 +42,16 @@ class AlertState:
         Consecutive windows with the condition false while firing.
     starts_at : datetime or None
         Start of the episode's first true window.
+    evidence : float
+        A sequential rule's e-detector value (1 is none; see :mod:`detectors.change.sequential`),
+        kept while the alert is inactive too: evidence builds up before the condition holds.
     """
 
     phase: str = INACTIVE
     true_windows: int = 0
     false_windows: int = 0
     starts_at: datetime | None = None
+    evidence: float = 1.0
 
     def advance(
         self, condition: bool, window_start: datetime, for_windows: int, resolve_after: int
@@ -60,6 +64,7 @@ class AlertState:
             self.false_windows += 1
             if self.false_windows >= resolve_after:
                 self._reset()
+                self.evidence = 1.0  # a new episode starts from no evidence
                 return RESOLVED
             return None
         if not condition:
@@ -89,6 +94,7 @@ class AlertState:
             "true_windows": self.true_windows,
             "false_windows": self.false_windows,
             "starts_at": to_iso(self.starts_at),
+            "evidence": self.evidence,
         }
 
     @classmethod
@@ -101,6 +107,7 @@ class AlertState:
             true_windows=int(data["true_windows"]),
             false_windows=int(data["false_windows"]),
             starts_at=from_iso(data.get("starts_at")),
+            evidence=float(data.get("evidence", 1.0)),  # absent in states stored before it
         )
 
 
@@ -108,8 +115,9 @@ class AlertState:
 class AlertStates:
     """The alerts of one stream key (app, model, prompt_version), keyed by fingerprint.
 
-    Only alerts that are pending or firing are kept; ``last_window_start`` makes evaluation
-    idempotent: a window that does not start after it has been seen and is skipped.
+    Only alerts that are pending or firing, or hold sequential evidence, are kept;
+    ``last_window_start`` makes evaluation idempotent: a window that does not start after it
+    has been seen and is skipped.
     """
 
     last_window_start: datetime | None = None
@@ -122,14 +130,14 @@ class AlertStates:
         return self.alerts.get(fingerprint) or AlertState()
 
     def put(self, fingerprint: str, state: AlertState) -> None:
-        if state.phase == INACTIVE:
+        if state.phase == INACTIVE and state.evidence <= 1.0:
             self.alerts.pop(fingerprint, None)
         else:
             self.alerts[fingerprint] = state
 
     def active(self) -> dict[str, str]:
         """Fingerprint → phase of every pending or firing alert."""
-        return {fp: state.phase for fp, state in self.alerts.items()}
+        return {fp: s.phase for fp, s in self.alerts.items() if s.phase != INACTIVE}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only, for the ``alert_states`` table or any other store."""

@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from streams.cli.alerts import alerts_app
 from streams.cli.baseline import baseline_app
 from streams.cli.common import err
 from streams.cli.demo import demo
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(grafana_app, name="grafana")
 app.add_typer(baseline_app, name="baseline")
+app.add_typer(alerts_app, name="alerts")
 for command in (worker, produce, status, demo, forget, report):
     app.command()(command)
 

@@ -33,6 +33,7 @@ import faust
 from detectors.scanners.redaction import Redactor
 from schemas.tables import EVENT_COLUMNS, EVENTS, FEEDBACK, FEEDBACK_COLUMNS
 from streams.alerting import AlertDelivery, AlertEngine, build_notifiers, load_rules, retry_policy
+from streams.alerting.budget import Budget
 from streams.alerting.ingest_alerts import poison_transition
 from streams.alerting.router import AlertRouter
 from streams.api_tokens import worker_tokens
@@ -171,7 +172,9 @@ def build_alerting(
 ) -> AlertRouter:
     """The rules and the router that publishes their transitions to the alerts topic, and the
     agent that delivers them from there to the notifiers."""
-    engine = AlertEngine(load_rules(settings.alert_rules_path))
+    rules = load_rules(settings.alert_rules_path)
+    engine = AlertEngine(
+        rules, Budget(rules, settings.window_seconds, settings.false_pages_per_week))
     notifiers = build_notifiers(settings)
     alerts = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes)
 

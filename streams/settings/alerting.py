@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.settings.base import Section, setting
+from streams.settings.base import Section, check_positive, setting
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "alerting" / "default_rules.yaml"
 SEVERITIES_DOC = "severities sent, comma-separated (empty: all)"
@@ -19,6 +19,9 @@ SEVERITIES_DOC = "severities sent, comma-separated (empty: all)"
 class AlertingSettings(Section):
     alerts_file: str = setting(
         "", "the alert rule YAML", shown="packaged default rules")
+    false_pages_per_week: float = setting(
+        1.0, "the false-page budget of the whole deployment: the sequential alert rules' "
+        "levels are derived from it (README: Alerting budget)")
     alertmanager_urls: str = setting("", "Alertmanager API v2 endpoints, comma-separated")
     alertmanager_firing_ttl_seconds: float = setting(
         86400.0, "how long a firing alert stays up in Alertmanager without its resolve")
@@ -41,6 +44,9 @@ class AlertingSettings(Section):
     notify_max_backoff_seconds: float = setting(
         30.0, "longest wait between tries (the delivery agent then retries the record until "
         "it is taken)")
+
+    def __post_init__(self) -> None:
+        check_positive(self, "false_pages_per_week")
 
     @property
     def alert_rules_path(self) -> Path:

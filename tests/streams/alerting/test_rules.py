@@ -9,7 +9,6 @@ import pytest
 
 from streams.alerting import (
     DetectorSelector,
-    MetricSelector,
     RuleFileError,
     load_rules,
     parse_rules,
@@ -27,9 +26,12 @@ def test_example_rule_file_loads_with_documented_defaults() -> None:
     assert drift.signal == DetectorSelector(field="prompt", method="mmd")
     assert (drift.for_windows, drift.resolve_after_windows) == (2, 2)
     assert drift.labels == {"team": "ml-platform", "service": "llm-gateway"}
+    assert drift.sequential  # the defaults' evidence: within the false-page budget
     errors = rules["HighErrorRate"]
-    assert errors.signal == MetricSelector(metric="error_rate", op=">", threshold=0.05)
-    assert errors.resolve_after_windows == 3
+    assert errors.signal == DetectorSelector(field="error_rate", method="error_rate_fisher")
+    assert errors.sequential and errors.resolve_after_windows == 3
+    # Every paging default is budgeted but the SLO (an objective the user set, no p-value).
+    assert [r.name for r in rules if not r.sequential] == ["SlowResponses"]
     assert "runbook_url" in errors.annotations and "dashboard_url" in errors.annotations
 
 
