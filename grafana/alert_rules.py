@@ -43,7 +43,7 @@ from grafana.datasource import DATASOURCE_UID
 from grafana.queries import RULE_LABELS, SqlQuery
 from schemas.alert_rule_file import parse_rules
 from schemas.alert_rules import DetectorSelector, MetricSelector, Rule, RuleSet
-from schemas.tables import DRIFT, WINDOW_METRICS
+from schemas.tables import DRIFT, INSUFFICIENT_DATA_VERDICT, WINDOW_METRICS
 
 EXPRESSION_UID = "__expr__"
 ORG_ID = 1
@@ -211,7 +211,10 @@ def _query(rule: Rule, settings: AlertSettings) -> SqlQuery:
     if isinstance(signal, DetectorSelector):
         return queries.windows_held(
             DRIFT, signal.condition, rule.for_windows,
-            (f"field = {_literal(signal.field)}", f"method = {_literal(signal.method)}", *filters),
+            # A window too small to detect the minimum effect is no evidence either way: it
+            # neither extends nor breaks a run (as streams/alerting/selectors.py reads it).
+            (f"field = {_literal(signal.field)}", f"method = {_literal(signal.method)}",
+             f"verdict != {_literal(INSUFFICIENT_DATA_VERDICT)}", *filters),
             "drifted_windows",
         )
     if not _COLUMN.match(signal.metric):

@@ -52,6 +52,12 @@ def _legend() -> common_builders.VizLegendOptions:
     )
 
 
+_MDE_DESCRIPTION = (
+    "Smallest share of a window's events moving to a new topic that its sample detects with "
+    "power 0.8 at the test's alpha. Above drift_min_effect the window says insufficient_data, "
+    "not no drift.")
+
+
 def _timeseries(
     title: str, query: SqlQuery, unit: str, description: str, *, log_scale: bool = False
 ) -> timeseries.Panel:
@@ -221,6 +227,10 @@ def overview() -> dict[str, Any]:
                         "Permutation p-value; a window drifted when it is below alpha.",
                         log_scale=True)
         )
+        .with_panel(
+            _timeseries("Minimum detectable effect by stream", q.DRIFT_MIN_DETECTABLE_EFFECT,
+                        "percentunit", _MDE_DESCRIPTION)
+        )
         .with_row(dash.Row("Alerts"))
         .with_panel(
             _table("Firing alerts", q.FIRING_ALERTS,
@@ -344,12 +354,18 @@ def _app_safety_and_drift(builder: dash.Dashboard) -> dash.Dashboard:
                         "Embedding drift statistic of prompts and completions.")
         )
         .with_panel(
-            _timeseries("Drifted tests per window", q.APP_DRIFT_COUNTS, "none",
-                        "How many window tests decided 'changed', by field.")
+            _timeseries("Drifted and insufficient-data tests per window", q.APP_DRIFT_COUNTS,
+                        "none", "How many window tests decided 'changed', and how many had too "
+                        "few events to detect the configured minimum effect (verdict "
+                        "insufficient_data: not evidence of no change), by field.")
         )
         .with_panel(
             _table("Drifted windows", q.APP_DRIFTED_WINDOWS,
                    "Every window test that decided 'changed', newest first.")
+        )
+        .with_panel(
+            _timeseries("Minimum detectable effect", q.APP_MIN_DETECTABLE_EFFECT,
+                        "percentunit", _MDE_DESCRIPTION)
         )
     )
 

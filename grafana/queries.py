@@ -19,7 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grafana.clickhouse_query import ClickHouseQuery, QueryFormat
-from schemas.tables import ALERTS, DRIFT, EMBEDDINGS, EVENTS, FEEDBACK, WINDOW_METRICS
+from schemas.tables import (
+    ALERTS,
+    DRIFT,
+    EMBEDDINGS,
+    EVENTS,
+    FEEDBACK,
+    INSUFFICIENT_DATA_VERDICT,
+    WINDOW_METRICS,
+)
 
 TABLES = (EVENTS, FEEDBACK, DRIFT, WINDOW_METRICS, ALERTS, EMBEDDINGS)
 
@@ -174,6 +182,15 @@ DRIFT_P_VALUE = SqlQuery(
     TIME_SERIES,
     ("time", "series", "p_value"),
 )
+# The smallest share of a window moving to a new topic that its sample could detect (power
+# 0.8 at the test's alpha; detectors/drift/power.py): where it is above the configured minimum
+# effect the window's verdict is insufficient_data, not no_drift. NaN for the scalar tests.
+_CALIBRATED = "isFinite(min_detectable_effect)"
+DRIFT_MIN_DETECTABLE_EFFECT = SqlQuery(
+    _drift_series(f"concat({STREAM}, ' ', field)", "min_detectable_effect", _MMD, _CALIBRATED),
+    TIME_SERIES,
+    ("time", "series", "min_detectable_effect"),
+)
 FIRING_ALERTS = SqlQuery(
     f"""SELECT fingerprint, rule, severity, app, model, value, starts_at, transition_at
 FROM ({LATEST_ALERTS})
@@ -255,13 +272,20 @@ APP_TEST_P_VALUES = SqlQuery(
     ("time", "series", "p_value"),
 )
 APP_DRIFT_COUNTS = SqlQuery(
-    f"""SELECT {_bucket("window_end")} AS time, field, toFloat64(countIf(drifted)) AS drifted_tests
+    f"""SELECT {_bucket("window_end")} AS time, field, toFloat64(countIf(drifted)) AS drifted_tests,
+    toFloat64(countIf(verdict = '{INSUFFICIENT_DATA_VERDICT}')) AS insufficient_data_tests
 FROM {DRIFT} FINAL
 WHERE $__timeFilter(window_end) AND {SELECTED}
 GROUP BY time, field
 ORDER BY time""",
     TIME_SERIES,
-    ("time", "field", "drifted_tests"),
+    ("time", "field", "drifted_tests", "insufficient_data_tests"),
+)
+APP_MIN_DETECTABLE_EFFECT = SqlQuery(
+    _drift_series("concat(model, ' ', field)", "min_detectable_effect", SELECTED, _MMD,
+                  _CALIBRATED),
+    TIME_SERIES,
+    ("time", "series", "min_detectable_effect"),
 )
 APP_DRIFTED_WINDOWS = SqlQuery(
     f"""SELECT window_start, window_end, model, prompt_version, field, method,
@@ -303,16 +327,16 @@ LIMIT 3000""",
     ("x", "y", "series"),
 )
 APP_CLUSTER_SHARE = SqlQuery(
-    f"""SELECT window_start, model, prompt_version, field, drifted, p_value, statistic, n_ref,
-    n_test, changed_clusters
+    f"""SELECT window_start, model, prompt_version, field, verdict, drifted, p_value, statistic,
+    n_ref, n_test, min_detectable_effect, changed_clusters
 FROM {DRIFT} FINAL
 WHERE $__timeFilter(window_end) AND {SELECTED} AND method = 'cluster_share'
 ORDER BY window_start DESC, model, field
 LIMIT 200""",
     TABLE,
     (
-        "window_start", "model", "prompt_version", "field", "drifted", "p_value", "statistic",
-        "n_ref", "n_test", "changed_clusters",
+        "window_start", "model", "prompt_version", "field", "verdict", "drifted", "p_value",
+        "statistic", "n_ref", "n_test", "min_detectable_effect", "changed_clusters",
     ),
 )
 APP_FEEDBACK = SqlQuery(

@@ -86,10 +86,17 @@ FEEDBACK_SCHEMA: tuple[tuple[str, str], ...] = (
 )
 FEEDBACK_COLUMNS: tuple[str, ...] = tuple(name for name, _ in FEEDBACK_SCHEMA)
 
+# The verdicts of a drift row (its ``verdict`` column, migration 014): the test rejected; it did
+# not, with power enough to detect the configured minimum effect; or it did not and could not
+# have (too few events: detectors/drift/power.py). ``drifted`` stays the test's decision.
+DRIFT_VERDICT = "drift"
+NO_DRIFT_VERDICT = "no_drift"
+INSUFFICIENT_DATA_VERDICT = "insufficient_data"
 DRIFT_COLUMNS: tuple[str, ...] = (
     "window_start", "window_end", "app", "model", "prompt_version", "field", "method",
     "statistic", "p_value", "threshold", "drifted", "n_ref", "n_test", "alpha", "n_events",
-    "sampled_fraction", "params", "computed_at", "changed_clusters",
+    "sampled_fraction", "params", "computed_at", "changed_clusters", "min_detectable_effect",
+    "verdict",
 )
 EMBEDDING_COLUMNS: tuple[str, ...] = (
     "event_id", "timestamp", "window_start", "app", "model", "prompt_version", "field", "text",

@@ -1,7 +1,8 @@
 """What a rule's selector sees in a closed window, and whether its condition holds.
 
 :func:`observe` returns an :class:`Observation`, or ``None`` when the window carries no
-evidence for the rule (the detector did not run, the metric is missing or NaN, or the rule
+evidence for the rule (the detector did not run or had too few events to detect the
+configured effect — verdict ``insufficient_data`` —, the metric is missing or NaN, or the rule
 does not match the stream key). A window without evidence neither advances nor breaks an
 alert's run of windows.
 """
@@ -44,6 +45,10 @@ def _detector(signal: DetectorSelector, window: ClosedWindow) -> Observation | N
     # One detector per (field, method) is the worker's contract; if it ever sends several,
     # any drifted one is evidence, and it is the one reported.
     result = next((r for r in matching if r.drifted), matching[0])
+    if result.insufficient:
+        # Too few events to have seen the configured effect: neither drift nor evidence that
+        # nothing changed, so the window neither advances nor resolves an alert.
+        return None
     return Observation(
         p_value=evidence_p_value(result),
         condition=bool(result.drifted),

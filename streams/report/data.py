@@ -33,7 +33,8 @@ RANGE_END = f"{{end:{TIME}}}"
 
 DRIFT_SQL = f"""
 SELECT window_start, window_end, model, prompt_version, field, method, statistic, p_value,
-       threshold, drifted, n_ref, n_test, alpha, n_events, params, changed_clusters
+       threshold, drifted, n_ref, n_test, alpha, n_events, params, changed_clusters,
+       min_detectable_effect, verdict
 FROM drift FINAL
 WHERE app = {{app:String}} AND window_start >= {RANGE} AND window_start < {RANGE_END}
 ORDER BY window_start, model, prompt_version, field, method
@@ -308,6 +309,7 @@ def _drift_record(record: dict[str, Any]) -> dict[str, Any]:
         "threshold": as_float(record["threshold"]),
         "alpha": as_float(record["alpha"]),
         "drifted": bool(record["drifted"]),
+        "min_detectable_effect": as_float(record["min_detectable_effect"]),
         "params": json.loads(params) if isinstance(params, str) and params else {},
     }
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from schemas.tables import INSUFFICIENT_DATA_VERDICT
 from streams.report import svg
 from streams.report.analysis import Topics, WindowTest
 from streams.report.data import ReportData, Stream
@@ -111,6 +112,9 @@ def _cards(data: ReportData, topics: Topics | None) -> str:
         (f"{events:,}", "events", False),
         (f"{sum(r['drifted'] for r in mmd)} / {len(mmd)}", "windows drifted (MMD)",
          any(r["drifted"] for r in mmd)),
+        (f"{sum(r['verdict'] == INSUFFICIENT_DATA_VERDICT for r in mmd)} / {len(mmd)}",
+         f"windows with insufficient data (MMD; {_mde_range(mmd)})",
+         False),
         (f"{sum(t.result.drifted for t in tests)} / {len(tests)}",
          "windows with a changed topic mix", any(t.result.drifted for t in tests)),
         (f"{len(firing)}", "alerts fired", bool(firing)),
@@ -120,6 +124,16 @@ def _cards(data: ReportData, topics: Topics | None) -> str:
         f"<span>{escape(label)}</span></div>"
         for value, label, alarm in cards
     ) + "</div>"
+
+
+def _mde_range(rows: list[dict]) -> str:
+    """The windows' minimum detectable effects (share of a new topic, power 0.8), as a range."""
+    mdes = [r["min_detectable_effect"] for r in rows if math.isfinite(r["min_detectable_effect"])]
+    if not mdes:
+        return "no power calibration"
+    low, high = min(mdes), max(mdes)
+    span = f"{low:.0%}" if round(low, 2) == round(high, 2) else f"{low:.0%}–{high:.0%}"
+    return f"detectable shift {span}"
 
 
 def cluster_name(topics: Topics, cluster: int, words: int = 3) -> str:

@@ -41,12 +41,18 @@ class DriftSettings(Section):
     drift_alpha: float = setting(0.01, "level of each drift test (MMD, centroid, cluster share)")
     drift_permutations: int = setting(
         500, "permutations (bootstrap draws) of each drift test's p-value")
+    # A mixture fraction (detectors/drift/power.py): a window that could not detect this share
+    # of its events moving to a held-out topic with power 0.8 says insufficient_data, not
+    # no_drift. 0.3 is the generator's drift incident (30 % of prompts on a new topic).
+    drift_min_effect: float = setting(
+        0.3, "smallest mixture fraction a window must be able to detect, else insufficient_data")
     drift_clusters: int = setting(8, "topic clusters (k-means k) of the topic stage and report")
     drift_seed: int = setting(0, "seed of the drift tests and the topic clusters")
 
     def __post_init__(self) -> None:
         check(0 < self.drift_alpha < 1, "drift_alpha", "must be between 0 and 1")
         check_at_least(self, 1, "drift_permutations", "drift_clusters")
+        check(0 < self.drift_min_effect <= 1, "drift_min_effect", "must be in (0, 1]")
         check_at_least(self, 0, "drift_seed")
         check_at_least(self, 2, "embedding_sample", "reference_sample", "min_window_events",
                        "embedding_batch_size", "embedding_max_seq_length")

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from detectors import DetectorResult
+from detectors.drift.power import PowerCalibration, verdict
 from detectors.registry import DRIFT_TESTS
+from detectors.result import DRIFT, NO_DRIFT
 from schemas.events import to_datetime
 from schemas.tables import DRIFT_COLUMNS, EMBEDDING_COLUMNS, WINDOW_METRIC_COLUMNS
 from streams.embedding.encoder import TextEmbedder
@@ -107,10 +109,16 @@ class EmbeddedSample:
 
 @dataclass(frozen=True)
 class ReferenceState:
-    """What a reference sample is turned into once: its two-sample detectors and topics."""
+    """What a reference sample is turned into once: its two-sample detectors, topics and the
+    power calibration that gives each window's minimum detectable effect."""
 
     detectors: list[Any]
     topics: ReferenceTopics
+    power: PowerCalibration
+
+    @property
+    def methods(self) -> list[str]:
+        return [*(d.method for d in self.detectors), self.topics.detector.method]
 
 
 class WindowJob:
@@ -242,26 +250,45 @@ class WindowJob:
                 factory(ref, alpha=self.drift.drift_alpha,
                         n_resamples=self.drift.drift_permutations, seed=self.drift.drift_seed)
                 for factory in DRIFT_TESTS.values()
-            ], topics)
+            ], topics, PowerCalibration.from_reference(ref))
         return self._references[cache_key]
 
     def drift_results(
         self, key: StreamKey, start: datetime, end: datetime, reference: ReferenceRange
     ) -> list[tuple[str, DetectorResult, int, float]]:
-        """(field, result, events, sampled fraction) per field and method."""
+        """(field, result, events, sampled fraction) per field and method.
+
+        Every result carries the window's minimum detectable effect and its verdict. A window
+        below ``min_window_events`` is not tested (its statistics are not worth their cost)
+        but still gets a row per method saying ``insufficient_data``, so "no row" never passes
+        for "no drift".
+        """
         out = []
         for fld in self.drift.drift_field_list():
             window = self.embed_sample(key, fld, start, end, self.drift.embedding_sample)
             state = self._reference_state(key, fld, reference) if len(window) else None
             self.store_sample(key, fld, window, state.topics if state else None)
-            if state is None or len(window) < self.drift.min_window_events:
+            if state is None:
                 continue
             fraction = len(window) / max(window.total, 1)
-            for detector in state.detectors:
-                out.append((fld, detector.score(window.vectors), window.total, fraction))
-            out.append((fld, state.topics.test(window.vectors, window.texts), window.total,
-                        fraction))
+            mde = state.power.mde(len(window), self.drift.drift_alpha)
+            if len(window) < self.drift.min_window_events:
+                results = [self._untested(method, state, len(window)) for method in state.methods]
+            else:
+                results = [d.score(window.vectors) for d in state.detectors]
+                results.append(state.topics.test(window.vectors, window.texts))
+            for result in results:
+                judged = replace(result, min_detectable_effect=mde, verdict=verdict(
+                    result.drifted, mde, self.drift.drift_min_effect))
+                out.append((fld, judged, window.total, fraction))
         return out
+
+    def _untested(self, method: str, state: ReferenceState, n_test: int) -> DetectorResult:
+        """The row of a window too small to test: no statistic, never drifted."""
+        nan = float("nan")
+        return DetectorResult(method=method, statistic=nan, p_value=nan, threshold=nan,
+                              drifted=False, n_ref=state.power.n_ref, n_test=n_test,
+                              alpha=self.drift.drift_alpha, params={"tested": False})
 
     # -- the whole window ----------------------------------------------------------------------
     def close(self, key: StreamKey, start: datetime) -> ClosedWindow:
@@ -307,7 +334,9 @@ class WindowJob:
         return [start, end, key.app, key.model, key.prompt_version, fld, result.method,
                 float(result.statistic), float(result.p_value), float(result.threshold),
                 bool(result.drifted), result.n_ref, result.n_test, float(result.alpha), events,
-                float(fraction), json.dumps(params, default=str), now, changed]
+                float(fraction), json.dumps(params, default=str), now, changed,
+                float(result.min_detectable_effect),
+                result.verdict or (DRIFT if result.drifted else NO_DRIFT)]
 
     def _write_metrics(
         self, key: StreamKey, start: datetime, end: datetime, metrics: dict[str, Any]

@@ -26,12 +26,15 @@ from grafana.queries import ALERTS, DRIFT, WINDOW_METRICS
 from schemas.events import TRACE_DECODER
 from schemas.tables import (
     DRIFT_COLUMNS,
+    DRIFT_VERDICT,
     EMBEDDING_COLUMNS,
     EMBEDDINGS,
     EVENT_COLUMNS,
     EVENTS,
     FEEDBACK,
     FEEDBACK_COLUMNS,
+    INSUFFICIENT_DATA_VERDICT,
+    NO_DRIFT_VERDICT,
 )
 from streams.ingest.pricing import PriceTable
 from streams.ingest.rows import trace_rows
@@ -83,6 +86,13 @@ STREAMS: tuple[tuple[str, str], ...] = tuple(
 )
 # The stream whose last clean window carries the false alarms.
 FALSE_ALARM_STREAM = STREAMS[-1]
+# A stream outside the incident app whose windows in the first half of the clean hour are too
+# thin to detect the minimum effect: its embedding rows there say insufficient_data (minimum
+# detectable effects as the worker computes them for 10 vs. 40 sampled events against a
+# 500-event reference; detectors/drift/power.py). Later windows are as usual, so every stream
+# still has a verdict at the end of each period.
+THIN_STREAM = next(s for s in STREAMS if s[0] != INCIDENT_APP and s != FALSE_ALARM_STREAM)
+THIN_MDE, USUAL_MDE = 0.56, 0.29
 
 
 def _insert(store: ClickHouseStore, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -195,9 +205,22 @@ def drift_rows(rng: np.random.Generator) -> list[tuple]:
                     rows.append((
                         start, end, app, model, "", field, method, -np.log10(p_value),
                         p_value, float("nan"), p_value < alpha, 500, 40, alpha, 40, 1.0,
-                        "{}", end, changed,
+                        "{}", end, changed, *_power(app, model, start, method, p_value < alpha),
                     ))
     return rows
+
+
+def _power(
+    app: str, model: str, start: datetime, method: str, drifted: bool
+) -> tuple[float, str]:
+    """(min_detectable_effect, verdict) as the worker stores them: calibrated for the
+    embedding tests only, insufficient_data where the effect is above the minimum."""
+    if method not in ("mmd", "cluster_share"):
+        return float("nan"), DRIFT_VERDICT if drifted else NO_DRIFT_VERDICT
+    mde = THIN_MDE if (app, model) == THIN_STREAM and start < CLEAN.middle else USUAL_MDE
+    if drifted:
+        return mde, DRIFT_VERDICT
+    return mde, INSUFFICIENT_DATA_VERDICT if mde > WORKER.drift_min_effect else NO_DRIFT_VERDICT
 
 
 # -- the embedded sample ---------------------------------------------------------------------

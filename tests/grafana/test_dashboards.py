@@ -30,6 +30,10 @@ from tests.grafana.dataset import (
     RULE_SETTINGS,
     SAMPLED_PER_WINDOW,
     STREAMS,
+    THIN_MDE,
+    THIN_STREAM,
+    USUAL_MDE,
+    WORKER,
 )
 from tests.grafana.evaluation import run
 
@@ -160,3 +164,29 @@ def test_cluster_share_table_names_what_changed_in_the_incident(store: ClickHous
     assert changed and all(r["changed_clusters"] == NEW_TOPIC_CHANGE for r in changed)
     assert all(r["window_start"].replace(tzinfo=UTC) >= INCIDENT.middle for r in changed)
     assert all(r["changed_clusters"] == "" for r in records if not r["drifted"])
+
+
+def test_drift_panels_show_the_minimum_detectable_effect_and_thin_windows(
+    store: ClickHouseStore,
+) -> None:
+    """A thin stream's windows show a minimum detectable effect above drift_min_effect and
+    count as insufficient_data, not as windows without drift; the others count none."""
+    thin_hour = (CLEAN.start, CLEAN.middle)
+    _, rows = run(store, q.DRIFT_MIN_DETECTABLE_EFFECT.sql, *thin_hour)
+    by_series: dict[str, set[float]] = {}
+    for _, series, mde in rows:
+        by_series.setdefault(series.rsplit(" ", 1)[0], set()).add(mde)
+    thin = f"{THIN_STREAM[0]}/{THIN_STREAM[1]}"
+    assert by_series[thin] == {THIN_MDE} and WORKER.drift_min_effect < THIN_MDE
+    assert all(v == {USUAL_MDE} for k, v in by_series.items() if k != thin)
+    for app, model in STREAMS:
+        _, counts = run(store, q.APP_DRIFT_COUNTS.sql, *thin_hour,
+                        {"app": [app], "model": [model]})
+        insufficient = sum(r[3] for r in counts)
+        assert (insufficient > 0) == ((app, model) == THIN_STREAM), (app, model, insufficient)
+    _, table = run(store, q.APP_CLUSTER_SHARE.sql, *thin_hour,
+                   {"app": [THIN_STREAM[0]], "model": [THIN_STREAM[1]]})
+    records = [dict(zip(q.APP_CLUSTER_SHARE.columns, r, strict=True)) for r in table]
+    assert records and {r["verdict"] for r in records if not r["drifted"]} == {
+        "insufficient_data"}
+    assert all(r["min_detectable_effect"] == THIN_MDE for r in records)

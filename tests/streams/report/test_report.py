@@ -106,6 +106,12 @@ def test_the_page_shows_every_section_without_the_network(built, incident: Incid
     assert f"cluster {cluster} ({keywords}) grew from" in html
     assert "embedding_drift" in html and "firing" in html  # the stored alert
     assert {r["method"] for r in data.drift} >= {"mmd", "centroid_cosine"}
+    # Every embedding-drift row says how large a shift its window could detect, and the page
+    # shows it beside the count of windows too small to tell.
+    mmd = [r for r in data.drift if r["method"] == "mmd"]
+    assert mmd and all(0 < r["min_detectable_effect"] <= 1 for r in mmd)
+    assert {r["verdict"] for r in mmd} <= {"drift", "no_drift", "insufficient_data"}
+    assert "windows with insufficient data (MMD; detectable shift " in html
     # Nothing to fetch: no scripts, stylesheets or images from anywhere.
     assert not re.search(r"<(script|link|img|iframe)\b", html, re.IGNORECASE)
     assert not re.search(r"(src|href)\s*=", html, re.IGNORECASE)
