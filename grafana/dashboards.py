@@ -213,8 +213,9 @@ def overview() -> dict[str, Any]:
                         "Share of calls whose prompt or completion scored toxic.")
         )
         .with_panel(
-            _timeseries("PII and injection rates by app", q.PII_AND_INJECTION_BY_APP,
-                        "percentunit", "Share of calls with PII found, and with a prompt "
+            _timeseries("PII, leak and injection rates by app", q.PII_AND_INJECTION_BY_APP,
+                        "percentunit", "Share of calls with PII found, with a completion "
+                        "leaking PII or a secret its prompt did not hold, and with a prompt "
                         "injection score over the threshold.")
         )
         .with_row(dash.Row("Embedding drift"))
@@ -340,7 +341,7 @@ def _app_safety_and_drift(builder: dash.Dashboard) -> dash.Dashboard:
         builder
         .with_row(dash.Row("Safety signals"))
         .with_panel(
-            _timeseries("Toxicity, PII, injection and refusal rates", q.APP_SIGNAL_RATES,
+            _timeseries("Toxicity, PII, leak, injection and refusal rates", q.APP_SIGNAL_RATES,
                         "percentunit", "Shares of calls flagged by each per-event detector.")
         )
         .with_panel(

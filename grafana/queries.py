@@ -167,10 +167,11 @@ TOXICITY_BY_APP = SqlQuery(
 )
 PII_AND_INJECTION_BY_APP = SqlQuery(
     _window_series(
-        "app", f"{_share('pii_events')} AS pii_rate, {_share('injection_events')} AS injection_rate"
+        "app", f"{_share('pii_events')} AS pii_rate, {_share('leak_events')} AS leak_rate, "
+        f"{_share('injection_events')} AS injection_rate"
     ),
     TIME_SERIES,
-    ("time", "app", "pii_rate", "injection_rate"),
+    ("time", "app", "pii_rate", "leak_rate", "injection_rate"),
 )
 DRIFT_STATISTIC = SqlQuery(
     _drift_series(f"concat({STREAM}, ' ', field)", "statistic", _MMD),
@@ -250,6 +251,7 @@ APP_SIGNAL_RATES = SqlQuery(
             for count, rate in (
                 ("toxic_events", "toxicity_rate"),
                 ("pii_events", "pii_rate"),
+                ("leak_events", "leak_rate"),
                 ("injection_events", "injection_rate"),
                 ("refusals", "refusal_rate"),
             )
@@ -257,7 +259,7 @@ APP_SIGNAL_RATES = SqlQuery(
         SELECTED,
     ),
     TIME_SERIES,
-    ("time", "toxicity_rate", "pii_rate", "injection_rate", "refusal_rate"),
+    ("time", "toxicity_rate", "pii_rate", "leak_rate", "injection_rate", "refusal_rate"),
 )
 APP_MMD_STATISTIC = SqlQuery(
     _drift_series("concat(model, ' ', field)", "statistic", SELECTED, _MMD),

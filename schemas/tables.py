@@ -71,6 +71,7 @@ EVENT_SCHEMA: tuple[tuple[str, str], ...] = (
     ("refusal",             "Bool"),
     ("pii_counts",          "Map(String, UInt32)"),
     ("secret_counts",       "Map(String, UInt32)"),
+    ("completion_leaks",    "UInt16"),
 )
 EVENT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in EVENT_SCHEMA)
 
@@ -110,5 +111,5 @@ WINDOW_METRIC_COLUMNS: tuple[str, ...] = (
     "total_tokens", "mean_total_tokens", "cost_usd", "mean_cost_usd", "toxic_events",
     "toxicity_rate", "toxicity_mean", "pii_events", "pii_rate", "pii_counts", "secret_events",
     "secret_counts", "injection_events", "injection_rate", "computed_at", "feedback_events",
-    "negative_feedback", "negative_feedback_rate",
+    "negative_feedback", "negative_feedback_rate", "leak_events", "leak_rate",
 )

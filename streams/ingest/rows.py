@@ -82,6 +82,7 @@ def event_row(
         signals.refusal,
         signals.pii_counts,
         signals.secret_counts,
+        signals.completion_leaks,
     )
 
 

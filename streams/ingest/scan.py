@@ -1,5 +1,9 @@
 """Per-event signals, on every event before anything is stored: redaction and counts of PII
-and secrets, toxicity, refusals, prompt-injection score.
+and secrets, toxicity, refusals, prompt-injection score, and completion leaks.
+
+A completion leak is a PII or secret value in the completion that the prompt does not hold:
+users paste their own e-mail into a prompt and the model repeats it (no leak), but an address,
+number or key the model produced from elsewhere (its context, retrieval, training data) is.
 
 Every text field an app fills is redacted and counted, not only the prompt, completion and
 reference: the labels and identifiers (:data:`TEXT_FIELDS`), metadata keys and values, and
@@ -69,23 +73,31 @@ class EventScan:
     refusal: bool
     pii_counts: dict[str, int]
     secret_counts: dict[str, int]
+    completion_leaks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class TextScan:
     """The signals of one prompt or completion: the text as stored, the types found in it
     (non-zero counts only), toxicity, and the role's own signal (injection score of a prompt,
-    1.0 for a refusal of a completion)."""
+    1.0 for a refusal of a completion), and the values found (raw, kept in memory only, to
+    tell a completion's leaks from what its prompt held)."""
 
     text: str
     found: dict[str, int]
     toxicity: float
     flag: float
+    values: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, redaction: RedactionResult, toxicity: float, flag: float) -> TextScan:
+    def of(cls, redaction: RedactionResult, toxicity: float, flag: float,
+           values: tuple[str, ...] = ()) -> TextScan:
         found = {k: v for k, v in redaction.counts_by_type.items() if v}
-        return cls(redaction.text, found, toxicity, flag)
+        return cls(redaction.text, found, toxicity, flag, values)
+
+    def leaks_from(self, prompt: str) -> int:
+        """Distinct values found here that ``prompt`` (the raw text) does not contain."""
+        return sum(1 for value in set(self.values) if value not in prompt)
 
 
 _NO_TEXT = TextScan("", {}, 0.0, 0.0)
@@ -242,7 +254,8 @@ class EventScanner:
         findings = self.redactor.scan(text)
         if not findings:  # most texts: nothing to redact and no counts to build (~2 µs)
             return TextScan(text, {}, toxicity, flag)
-        return TextScan.of(self.redactor.apply_findings(text, findings), toxicity, flag)
+        return TextScan.of(self.redactor.apply_findings(text, findings), toxicity, flag,
+                           tuple(f.text for f in findings))
 
     def _scan_prompts(self, texts: list[str]) -> list[TextScan]:
         toxic = self.toxicity.score_many(texts)
@@ -257,12 +270,14 @@ class EventScanner:
                 for t, x in zip(texts, toxic, strict=True)]
 
     def scan(self, events: Sequence[TraceEvent]) -> list[EventScan]:
-        prompts = self.prompts.get_many([e.prompt_text() for e in events], self._scan_prompts)
+        prompt_texts = [e.prompt_text() for e in events]
+        prompts = self.prompts.get_many(prompt_texts, self._scan_prompts)
         completions = self.completions.get_many([e.completion or "" for e in events],
                                                 self._scan_completions)
         out = []
         redact_fields, user = self.fields.fields, self.fields.user
-        for event, prompt, completion in zip(events, prompts, completions, strict=True):
+        for event, prompt_text, prompt, completion in zip(events, prompt_texts, prompts,
+                                                          completions, strict=True):
             # Most events carry no reference: skip the scan of an empty text (~3 % of the path).
             reference = (self.text_signals(event.reference, 0.0, 0.0)
                          if event.reference else _NO_TEXT)
@@ -275,5 +290,6 @@ class EventScanner:
                 user(event.user_id) if event.user_id else "",
                 prompt.toxicity, completion.toxicity if event.completion else 0.0,
                 prompt.flag, bool(completion.flag), pii, secrets,
+                completion.leaks_from(prompt_text) if completion.values else 0,
             ))
         return out

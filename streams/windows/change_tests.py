@@ -39,6 +39,7 @@ RATE_TESTS = (
     ("toxicity", "toxic_events",
      "greatest(toxicity_prompt, toxicity_completion) >= {toxicity_threshold:Float32}"),
     ("pii_rate", "pii_events", "notEmpty(pii_counts)"),
+    ("leak_rate", "leak_events", "completion_leaks > 0"),
     ("injection_rate", "injection_events", "injection_score >= {injection_threshold:Float32}"),
 )
 

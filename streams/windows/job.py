@@ -71,6 +71,8 @@ SELECT
     sumMap(pii_counts) AS w_pii_counts,
     countIf(notEmpty(secret_counts)) AS w_secret_events,
     sumMap(secret_counts) AS w_secret_counts,
+    countIf(completion_leaks > 0) AS w_leak_events,
+    w_leak_events / w_events AS w_leak_rate,
     countIf(injection_score >= {{injection_threshold:Float32}}) AS w_injection_events,
     w_injection_events / w_events AS w_injection_rate
 FROM events FINAL

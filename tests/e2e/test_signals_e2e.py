@@ -14,7 +14,7 @@ from tests.support.workers import Deployment, produce_raw, read_topic
 WINDOW = 10
 EVENTS_PER_SECOND = 20
 CLEAN = 60  # seconds of clean traffic (the reference and more)
-INCIDENT = 60  # then 20 % toxic traffic with latency x4
+INCIDENT = 60  # then 20 % toxic traffic with latency x4 and 20 % of completions leaking
 START = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)
 ENV = {
     "SEISMO_WINDOW_SECONDS": str(WINDOW),
@@ -34,13 +34,18 @@ def test_toxic_and_latency_incidents_fire_within_two_windows_and_clean_fires_non
     deployment: Deployment,
 ) -> None:
     deployment.extra_env.update(ENV)
+    # Users paste their own e-mails and numbers into prompts all along (PII, not a leak); in
+    # the incident, one completion in five names another customer's address.
     clean = GeneratorConfig(seed=21, start=START, events_per_second=EVENTS_PER_SECOND,
-                            apps=("support-bot",))
+                            apps=("support-bot",), pii_rate=0.2)
     incident = GeneratorConfig(seed=22, start=START + timedelta(seconds=CLEAN),
                                events_per_second=EVENTS_PER_SECOND, apps=("support-bot",),
-                               toxic_rate=0.2, latency_spike_at=0.0)
+                               toxic_rate=0.2, latency_spike_at=0.0, pii_rate=0.2)
     events = list(TrafficGenerator(clean).events(CLEAN * EVENTS_PER_SECOND))
-    events += TrafficGenerator(incident).events(INCIDENT * EVENTS_PER_SECOND)
+    for i, event in enumerate(TrafficGenerator(incident).events(INCIDENT * EVENTS_PER_SECOND)):
+        if i % 5 == 0 and event["completion"]:
+            event["completion"] += f" Your order is with client{i}@example.net now."
+        events.append(event)
     publish(deployment, events)
     keys = {(e["app"], e["model"]) for e in events}
     deployment.start()
@@ -53,7 +58,7 @@ def test_toxic_and_latency_incidents_fire_within_two_windows_and_clean_fires_non
     before = [r for r in rows if r[3] < CLEAN]
     assert before and not [r for r in before if r[4]], "clean traffic fired a window test"
     for app, model in keys:
-        for fld in ("toxicity", "latency_ms"):
+        for fld in ("toxicity", "latency_ms", "leak_rate"):
             first_two = [r[4] for r in rows if (r[0], r[1], r[2]) == (app, model, fld)
                          and r[3] >= CLEAN][:2]
             assert any(first_two), f"{fld} did not fire for {app}/{model}: {first_two}"
@@ -61,6 +66,16 @@ def test_toxic_and_latency_incidents_fire_within_two_windows_and_clean_fires_non
         "SELECT avg(toxicity_rate) FROM window_metrics FINAL WHERE "
         "toUnixTimestamp(window_start) >= {t:Int64}", {"t": int(START.timestamp()) + CLEAN})
     assert 0.1 < toxic[0][0] < 0.3
+    [[pii, leaks]] = deployment.query(
+        "SELECT sum(pii_events), sum(leak_events) FROM window_metrics FINAL "
+        "WHERE toUnixTimestamp(window_start) < {t:Int64}", {"t": int(START.timestamp()) + CLEAN})
+    assert pii > 0 and leaks == 0, (pii, leaks)  # the users' own PII is charted, not leaked
+    # On-call hears of the leak on every key, and of nothing before the incident.
+    paged = deployment.query(
+        "SELECT rule, app, model, toUnixTimestamp(starts_at) - {t0:Int64} FROM alerts FINAL "
+        "WHERE state = 'firing'", {"t0": int(START.timestamp())})
+    assert not [r for r in paged if r[3] < CLEAN], paged
+    assert {(r[1], r[2]) for r in paged if r[0] == "CompletionLeakage"} == keys, paged
 
 
 def leaked(values: set[str], text: str) -> set[str]:

@@ -90,5 +90,5 @@ def test_the_cli_prints_the_budget_table() -> None:
 
     result = CliRunner().invoke(app, ["alerts", "budget", "--keys", "8"])
     assert result.exit_code == 0, result.output
-    # Five sequential defaults on eight keys at 2016 windows a week: 1 / (40 × 2016).
-    assert "2016" in result.output and "1.24e-05" in result.output
+    # Six sequential defaults on eight keys at 2016 windows a week: 1 / (48 × 2016).
+    assert "2016" in result.output and "1.03e-05" in result.output

@@ -79,6 +79,21 @@ def test_secrets_and_pii_are_redacted_and_counted_before_storage() -> None:
     assert row["toxicity_completion"] > 0.5 and row["toxicity_prompt"] < 0.5
 
 
+def test_a_completion_leak_is_a_value_the_prompt_did_not_hold() -> None:
+    # The user's own address repeated back is no leak; another customer's address, or a key the
+    # model produced, is; each distinct value counts once, however often it is repeated.
+    mine = "I am ana.ruiz@example.org, please confirm my booking"
+    assert row_of(decode(prompt=mine, completion="Confirmed for ana.ruiz@example.org."),
+                  PriceTable({}))["completion_leaks"] == 0
+    other = row_of(decode(prompt=mine, completion=(
+        "Confirmed. I also saw bo.chen@example.com on it (bo.chen@example.com), "
+        "use key sk-proj-Q2x8Lm4Tz9Vb1Nc7Kd3Hs6Pf")), PriceTable({}))
+    assert other["completion_leaks"] == 2
+    assert "bo.chen@example.com" not in other["completion"]
+    assert row_of(decode(prompt="hello", completion="hi there"),
+                  PriceTable({}))["completion_leaks"] == 0
+
+
 def plain_signals(scanner: EventScanner, events: list) -> list[EventScan]:
     """What ``EventScanner.scan`` computed before its cache: every text of the batch scanned
     by the detectors directly, toxicity as one batch."""
@@ -104,6 +119,8 @@ def plain_signals(scanner: EventScanner, events: list) -> list[EventScan]:
             scanner.refusals.is_refusal(completions[i]),
             {k: v for k, v in counts.items() if v and k not in secret_types},
             {k: v for k, v in counts.items() if v and k in secret_types},
+            sum(1 for value in {f.text for f in scanner.redactor.scan(completions[i])}
+                if value not in prompts[i]),
         ))
     return out
 
