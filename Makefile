@@ -39,7 +39,7 @@ system-deps:
 install: $(BIN)/.installed system-deps
 
 demo: install
-	$(BIN)/seismo demo --seconds 60
+	$(BIN)/seismo demo
 
 test: install
 	$(BIN)/ruff check .

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/detection_latency.py [--window 10] [--rate 15] [--
 
 Everything is real and live: a local Kafka broker (``KAFKA_BOOTSTRAP_SERVERS`` if set, else the
 jar broker on free ports), one worker process (``tests/support/workers.py``'s ``Deployment``),
-Prometheus Alertmanager (``tests/support/alertmanager.py``, group_wait 1 s) posting to an HTTP
+Prometheus Alertmanager (``streams/testing/alertmanager.py``, group_wait 1 s) posting to an HTTP
 receiver, or the worker's own webhook notifier when no Alertmanager binary is installed.
 
 Traffic is published in real time, each event when the wall clock reaches its timestamp (event
@@ -39,10 +39,10 @@ from throughput_worker import free_port, start_broker
 
 from streams.alerting.rules import load_rules
 from streams.settings import Settings
+from streams.testing.alertmanager import Alertmanager, alertmanager_binary
 from streams.testing.generator import GeneratorConfig, TrafficGenerator, to_json_line
 from streams.testing.publish import stream_key
-from tests.support.alertmanager import Alertmanager, alertmanager_binary
-from tests.support.receivers import HttpReceiver
+from streams.testing.receivers import HttpReceiver
 from tests.support.workers import Deployment
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

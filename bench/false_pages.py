@@ -40,17 +40,23 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
-import re
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from pydoc_data.topics import topics
-from typing import Any
 
-import yaml
 from common import Row, print_machine, print_table
+from false_pages_traffic import (
+    INCIDENTS,
+    LEGACY,
+    START,
+    WINDOW,
+    human_paragraphs,
+    key_events,
+    rules_file,
+    stream_keys,
+)
 from scipy.stats import chi2
 from throughput_worker import start_broker
 
@@ -58,96 +64,12 @@ from streams.alerting.budget import SECONDS_PER_WEEK, derive
 from streams.alerting.rules import load_rules
 from streams.settings import load_settings
 from streams.settings.alerting import DEFAULT_RULES
-from streams.testing.generator import (
-    APPS,
-    DRIFT_TOPIC,
-    MODELS,
-    GeneratorConfig,
-    TrafficGenerator,
-    count_tokens,
-    phrases,
-    to_json_line,
-)
+from streams.testing.generator import to_json_line
+from streams.testing.ports import free_port
 from streams.testing.publish import stream_key
-from tests.support.ports import free_port
 from tests.support.workers import Deployment, produce_raw, wait_for
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-WINDOW = 300  # seconds, the default window
-START = datetime(2026, 3, 2, tzinfo=UTC)
-LEGACY = "Legacy"
-
-# The default rules before the false-page budget (git show d4e0684:streams/alerting/
-# default_rules.yaml, without its comment header).
-LEGACY_RULES = """
-version: 1
-defaults:
-  for_windows: 2
-  resolve_after_windows: 2
-  labels:
-    team: ml-platform
-  annotations:
-    dashboard_url: "http://localhost:3000/d/seismo-overview?var-app={app}&var-model={model}"
-rules:
-  - name: PromptEmbeddingDrift
-    signal: {field: prompt, method: mmd, condition: drifted}
-    severity: warning
-    labels: {service: llm-gateway}
-  - name: CompletionEmbeddingDrift
-    signal: {field: completion, method: mmd}
-    severity: warning
-    labels: {service: llm-gateway}
-  - name: LatencyDistributionShift
-    signal: {field: latency_ms, method: latency_ms_ks}
-    severity: warning
-  - name: HighErrorRate
-    signal: {metric: error_rate, op: ">", threshold: 0.05}
-    severity: critical
-    for_windows: 2
-    resolve_after_windows: 3
-  - name: SlowResponses
-    signal: {metric: latency_p95, op: ">", threshold: 8000}
-    severity: error
-  - name: ToxicCompletions
-    signal: {metric: toxicity_rate, op: ">", threshold: 0.01}
-    severity: error
-    for_windows: 1
-  - name: PIILeakage
-    signal: {metric: pii_rate, op: ">", threshold: 0.0}
-    severity: critical
-    for_windows: 1
-    resolve_after_windows: 3
-"""
-
-# --shift: (what changes, generator options from the onset on, the rule that watches it).
-INCIDENTS: tuple[tuple[str, dict[str, Any], str | None], ...] = (
-    (
-        "30 % of prompts on a new topic",
-        {"drift_at": 0.0, "drift_fraction": 0.3},
-        "PromptEmbeddingDrift",
-    ),
-    (
-        "10 % of prompts on a new topic",
-        {"drift_at": 0.0, "drift_fraction": 0.1},
-        "PromptEmbeddingDrift",
-    ),
-    (
-        "latency x 4",
-        {"latency_spike_at": 0.0, "latency_spike_factor": 4.0},
-        "LatencyDistributionShift",
-    ),
-    (
-        "latency x 1.5",
-        {"latency_spike_at": 0.0, "latency_spike_factor": 1.5},
-        "LatencyDistributionShift",
-    ),
-    ("error rate 1 % -> 20 %", {"error_rate": 0.2}, "HighErrorRate"),
-    ("error rate 1 % -> 5 %", {"error_rate": 0.05}, "HighErrorRate"),
-    ("5 % toxic events", {"toxic_rate": 0.05}, "ToxicCompletions"),
-    ("none (control)", {}, None),
-)
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -155,103 +77,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keys", type=int, default=8, help="stream keys (app x model)")
     parser.add_argument("--events-per-window", type=int, default=30)
     parser.add_argument("--text", choices=("generator", "human"), default="generator")
-    parser.add_argument(
-        "--shift", action="store_true", help="one more day with a different change per key"
-    )
-    parser.add_argument(
-        "--shift-days", type=float, default=1.0, help="length of the shift's extra traffic, days"
-    )
-    parser.add_argument(
-        "--reference-events",
-        type=int,
-        default=None,
-        help="SEISMO_REFERENCE_EVENTS (default: the setting's default)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        help="seconds to wait for the windows (default 3 s per key-window + 300)",
-    )
+    parser.add_argument("--shift", action="store_true",
+                        help="one more day with a different change per key")
+    parser.add_argument("--shift-days", type=float, default=1.0,
+                        help="length of the shift's extra traffic, days")
+    parser.add_argument("--reference-events", type=int, default=None,
+                        help="SEISMO_REFERENCE_EVENTS (default: the setting's default)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds to wait for the windows (default 3 s per key-window + 300)")
     parser.add_argument("--kafka-version", default="3.9.1")
     return parser.parse_args(argv)
-
-
-def stream_keys(n: int) -> list[tuple[str, str]]:
-    """The generator's own app x model pairs first, then the other pairs of its catalog."""
-    own = [(name, model) for name, app in APPS.items() for model, _ in app.models]
-    keys = own + [(a, m) for a in APPS for m in MODELS if (a, m) not in own]
-    if not 1 <= n <= len(keys):
-        raise SystemExit(f"--keys must be between 1 and {len(keys)}")
-    return keys[:n]
-
-
-def human_paragraphs() -> list[str]:
-    """Paragraphs of 5-80 words of the Python language reference (``pydoc_data.topics``)."""
-    paragraphs = (
-        " ".join(p.split()) for text in topics.values() for p in re.split(r"\n\s*\n", text)
-    )
-    return [p for p in paragraphs if 5 <= len(p.split()) <= 80]
-
-
-def humanise(event: dict[str, Any], rng: random.Random, pool: list[str]) -> None:
-    """Human paragraphs for the prompt's user text and the answer, except where the texts carry
-    an injected change (the drift topic, abuse) or a signal of their own (refusals)."""
-    prompt = event["prompt"]
-    user = prompt if isinstance(prompt, str) else prompt[-1]["content"]
-    if event["metadata"]["topic"] == DRIFT_TOPIC.name or user.startswith(phrases.TOXIC_OPENERS):
-        return
-    if isinstance(prompt, str):
-        event["prompt"] = rng.choice(pool)
-    else:
-        prompt[-1]["content"] = rng.choice(pool)  # the system prompt stays
-    completion = event["completion"]
-    if completion and completion not in phrases.REFUSALS + phrases.TOXIC_COMPLETIONS:
-        event["completion"] = rng.choice(pool)
-    event["prompt_tokens"] = count_tokens(event["prompt"])
-    event["completion_tokens"] = count_tokens(event["completion"])
-
-
-def key_events(
-    seed: int,
-    key: tuple[str, str],
-    start: datetime,
-    windows: int,
-    per_window: int,
-    pool: list[str] | None,
-    **incident: Any,
-) -> list[dict[str, Any]]:
-    """``per_window`` events of one stream key in each of ``windows`` windows from ``start``."""
-    app, model = key
-    config = GeneratorConfig(
-        seed=seed, start=start, events_per_second=per_window / WINDOW, apps=(app,), **incident
-    )
-    rng = random.Random(seed)
-    events = list(TrafficGenerator(config).events(windows * per_window))
-    for event in events:
-        event["model"], event["provider"] = model, MODELS[model].provider
-        if pool is not None:
-            humanise(event, rng, pool)
-    return events
-
-
-def rules_file(path: Path) -> Path:
-    """The packaged defaults plus :data:`LEGACY_RULES` renamed, each with its old defaults
-    spelled out (consecutive evidence: the combined file's defaults are the new ones)."""
-    document = yaml.safe_load(DEFAULT_RULES.read_text())
-    legacy = yaml.safe_load(LEGACY_RULES)
-    for rule in legacy["rules"]:
-        for name, value in legacy["defaults"].items():
-            rule[name] = (
-                {**value, **rule.get(name, {})}
-                if isinstance(value, dict)
-                else rule.get(name, value)
-            )
-        rule["name"] = LEGACY + rule["name"]
-        rule["evidence"] = "consecutive"
-        document["rules"].append(rule)
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
-    return path
 
 
 def poisson_interval(k: int, level: float = 0.95) -> tuple[float, float]:
@@ -280,45 +115,28 @@ def wait_windows(deployment: Deployment, expected: int, timeout: float) -> float
     return time.monotonic() - started
 
 
-def measure(
-    deployment: Deployment, rule_names: list[str], onset: int, keys: int
-) -> tuple[list[Row], dict[str, int], float]:
+def measure(deployment: Deployment, rule_names: list[str], onset: int,
+            keys: int) -> tuple[list[Row], dict[str, int], float]:
     """Per-test rejection rows, pages per rule and the event-time weeks they were counted
     over: the tested windows (after each key's reference) before ``onset``."""
-    first_tested = {
-        (a, m): t
-        for a, m, t in deployment.query(
-            "SELECT app, model, toUnixTimestamp(min(window_start)) FROM drift FINAL "
-            "GROUP BY app, model"
-        )
-    }
-    tested = int(
-        deployment.scalar(
-            "SELECT uniqExact(app, model, window_start) FROM drift FINAL "
-            "WHERE toUnixTimestamp(window_start) < {onset:Int64}",
-            {"onset": onset},
-        )
-    )
-    tests = [
-        Row(
-            f"{fld} / {method}",
-            k / n if n else math.nan,
-            "rejected",
-            f"{k}/{n} tested windows, alpha {alpha:.3g}",
-        )
-        for fld, method, k, n, alpha in deployment.query(
-            "SELECT field, method, countIf(drifted), countIf(isFinite(p_value)), "
-            "max(alpha) FROM drift FINAL WHERE toUnixTimestamp(window_start) < "
-            "{onset:Int64} GROUP BY field, method ORDER BY field, method",
-            {"onset": onset},
-        )
-    ]
+    first_tested = {(a, m): t for a, m, t in deployment.query(
+        "SELECT app, model, toUnixTimestamp(min(window_start)) FROM drift FINAL "
+        "GROUP BY app, model")}
+    tested = int(deployment.scalar(
+        "SELECT uniqExact(app, model, window_start) FROM drift FINAL "
+        "WHERE toUnixTimestamp(window_start) < {onset:Int64}", {"onset": onset}))
+    tests = [Row(f"{fld} / {method}", k / n if n else math.nan, "rejected",
+                 f"{k}/{n} tested windows, alpha {alpha:.3g}")
+             for fld, method, k, n, alpha in deployment.query(
+                 "SELECT field, method, countIf(drifted), countIf(isFinite(p_value)), "
+                 "max(alpha) FROM drift FINAL WHERE toUnixTimestamp(window_start) < "
+                 "{onset:Int64} GROUP BY field, method ORDER BY field, method",
+                 {"onset": onset})]
     pages = dict.fromkeys(rule_names, 0)
     for rule, app, model, start in deployment.query(
-        "SELECT rule, app, model, toUnixTimestamp(window_start) FROM alerts FINAL "
-        "WHERE state = 'firing' AND toUnixTimestamp(window_start) < {onset:Int64}",
-        {"onset": onset},
-    ):
+            "SELECT rule, app, model, toUnixTimestamp(window_start) FROM alerts FINAL "
+            "WHERE state = 'firing' AND toUnixTimestamp(window_start) < {onset:Int64}",
+            {"onset": onset}):
         if start >= first_tested.get((app, model), onset):
             pages[rule] = pages.get(rule, 0) + 1
     weeks = tested / keys * WINDOW / SECONDS_PER_WEEK
@@ -329,24 +147,12 @@ def page_rows(label: str, pages: dict[str, int], weeks: float, budget: str) -> l
     rows = []
     for rule, k in pages.items():
         low, high = poisson_interval(k)
-        rows.append(
-            Row(
-                f"  {rule}",
-                k,
-                "pages",
-                f"{k / weeks:.3g}/week [{low / weeks:.3g}, {high / weeks:.3g}]",
-            )
-        )
+        rows.append(Row(f"  {rule}", k, "pages",
+                        f"{k / weeks:.3g}/week [{low / weeks:.3g}, {high / weeks:.3g}]"))
     total = sum(pages.values())
     low, high = poisson_interval(total)
-    rows.append(
-        Row(
-            f"{label}: false pages per week",
-            total / weeks,
-            "/week",
-            f"{total} pages, 95 % [{low / weeks:.3g}, {high / weeks:.3g}]; {budget}",
-        )
-    )
+    rows.append(Row(f"{label}: false pages per week", total / weeks, "/week",
+                    f"{total} pages, 95 % [{low / weeks:.3g}, {high / weeks:.3g}]; {budget}"))
     return rows
 
 
@@ -360,15 +166,86 @@ def verdict(pages: int, weeks: float, budget: float) -> str:
 
 def first_pages(deployment: Deployment, onset: int) -> dict[tuple[str, str, str], int]:
     """(rule, app, model) -> window start of its first firing at or after ``onset``."""
-    return {
-        (r, a, m): t
-        for r, a, m, t in deployment.query(
-            "SELECT rule, app, model, toUnixTimestamp(min(window_start)) FROM alerts FINAL "
-            "WHERE state = 'firing' AND toUnixTimestamp(window_start) >= {onset:Int64} "
-            "GROUP BY rule, app, model",
-            {"onset": onset},
-        )
-    }
+    return {(r, a, m): t for r, a, m, t in deployment.query(
+        "SELECT rule, app, model, toUnixTimestamp(min(window_start)) FROM alerts FINAL "
+        "WHERE state = 'firing' AND toUnixTimestamp(window_start) >= {onset:Int64} "
+        "GROUP BY rule, app, model", {"onset": onset})}
+
+
+@dataclass
+class Run:
+    """What one worker run over the traffic measured."""
+
+    expected: int
+    took: float
+    tests: list[Row]
+    pages: dict[str, int]
+    weeks: float
+    closed: int
+    shifted: dict[tuple[str, str, str], int]
+
+
+def traffic(args: argparse.Namespace, keys: list[tuple[str, str]], windows: int,
+            shift_windows: int) -> list[dict]:
+    pool = human_paragraphs() if args.text == "human" else None
+    onset = START + timedelta(seconds=windows * WINDOW)
+    events = []
+    for i, key in enumerate(keys):
+        events += key_events(i, key, START, windows, args.events_per_window, pool)
+        if args.shift:
+            _, incident, _ = INCIDENTS[min(i, len(INCIDENTS) - 1)]
+            events += key_events(1000 + i, key, onset, shift_windows, args.events_per_window,
+                                 pool, **incident)
+    events.sort(key=lambda e: e["timestamp"])  # every key's event time advances together
+    return events
+
+
+def budget_lines(settings, rules, keys: int) -> list:
+    """The budgeted groups of the combined rules file, checked to equal the defaults' alone
+    (the legacy rules are not budgeted, so they must not change the levels)."""
+    budget = [line for line in derive(rules, keys, WINDOW, settings.false_pages_per_week)
+              if math.isfinite(line.level)]
+    alone = derive(load_rules(DEFAULT_RULES), keys, WINDOW, settings.false_pages_per_week)
+    assert {(b.group, b.level) for b in budget} == \
+        {(b.group, b.level) for b in alone if math.isfinite(b.level)}, "levels changed"
+    return budget
+
+
+def run_worker(deployment: Deployment, bootstrap: str, events: list[dict], names: list[str],
+               expected: int, cut: int, args: argparse.Namespace, keys: int) -> Run:
+    deployment.create_topics()
+    started = time.monotonic()
+    produce_raw(bootstrap, deployment.traces_topic, [to_json_line(e) for e in events],
+                keys=[stream_key(e) for e in events])
+    print(f"{len(events)} events published in {time.monotonic() - started:.1f} s to "
+          f"{deployment.traces_topic}; worker started", flush=True)
+    deployment.start()
+    took = wait_windows(deployment, expected, args.timeout or 3 * expected + 300)
+    tests, pages, weeks = measure(deployment, names, cut, keys)
+    closed = int(deployment.scalar(
+        "SELECT count() FROM window_metrics FINAL WHERE "
+        "toUnixTimestamp(window_start) < {onset:Int64}", {"onset": cut}))
+    return Run(expected, took, tests, pages, weeks, closed,
+               first_pages(deployment, cut) if args.shift else {})
+
+
+def shift_rows(keys: list[tuple[str, str]], shifted: dict, cut: int) -> list[Row]:
+    rows = []
+    for i, key in enumerate(keys):
+        label, _, rule = INCIDENTS[min(i, len(INCIDENTS) - 1)]
+        if rule is None:
+            paged = sorted(r for r, a, m in shifted if (a, m) == key)
+            rows.append(Row(f"{label}, {key[0]}/{key[1]}", len(paged), "rules paged",
+                            ", ".join(paged) or "none"))
+            continue
+        found = []
+        for name in (rule, LEGACY + rule):
+            at = shifted.get((name, *key))
+            found.append(math.nan if at is None else (at - cut) // WINDOW + 1)
+        rows.append(Row(f"{label}, {key[0]}/{key[1]}", found[0], "windows",
+                        f"{rule}; legacy: {found[1]:g} windows" if found[1] == found[1]
+                        else f"{rule}; legacy: no page in the day"))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -376,24 +253,11 @@ def main(argv: list[str] | None = None) -> None:
     keys = stream_keys(args.keys)
     windows = max(1, round(args.days * 86400 / WINDOW))
     shift_windows = max(1, round(args.shift_days * 86400 / WINDOW)) if args.shift else 0
-    onset = START + timedelta(seconds=windows * WINDOW)
-    pool = human_paragraphs() if args.text == "human" else None
-    print_machine(
-        f"false pages: {windows} windows of {WINDOW} s ({windows * WINDOW / 86400:g} "
-        f"days) x {len(keys)} keys x {args.events_per_window} events, "
-        f"{args.text} texts{', then a shift day' if args.shift else ''}"
-    )
-
-    events = []
-    for i, key in enumerate(keys):
-        events += key_events(i, key, START, windows, args.events_per_window, pool)
-        if args.shift:
-            _, incident, _ = INCIDENTS[min(i, len(INCIDENTS) - 1)]
-            events += key_events(
-                1000 + i, key, onset, shift_windows, args.events_per_window, pool, **incident
-            )
-    events.sort(key=lambda e: e["timestamp"])  # every key's event time advances together
-
+    cut = int((START + timedelta(seconds=windows * WINDOW)).timestamp())
+    print_machine(f"false pages: {windows} windows of {WINDOW} s ({windows * WINDOW / 86400:g} "
+                  f"days) x {len(keys)} keys x {args.events_per_window} events, "
+                  f"{args.text} texts{', then a shift day' if args.shift else ''}")
+    events = traffic(args, keys, windows, shift_windows)
     with tempfile.TemporaryDirectory(prefix="seismo-false-pages-") as tmp:
         root = Path(tmp)
         broker = None
@@ -403,10 +267,8 @@ def main(argv: list[str] | None = None) -> None:
             bootstrap = broker.bootstrap
         deployment = Deployment(bootstrap=bootstrap, root=root, web_port=free_port())
         deployment.extra_env.update(
-            SEISMO_WINDOW_SECONDS=str(WINDOW),
-            SEISMO_IDLE_CLOSE_SECONDS="10",
-            SEISMO_ALERTS_FILE=str(rules_file(root / "rules.yaml")),
-        )
+            SEISMO_WINDOW_SECONDS=str(WINDOW), SEISMO_IDLE_CLOSE_SECONDS="10",
+            SEISMO_ALERTS_FILE=str(rules_file(root / "rules.yaml")))
         if args.reference_events:
             deployment.extra_env["SEISMO_REFERENCE_EVENTS"] = str(args.reference_events)
         settings = load_settings(env=deployment.env())
@@ -414,116 +276,39 @@ def main(argv: list[str] | None = None) -> None:
         names = [r.name for r in rules]
         legacy = [n for n in names if n.startswith(LEGACY)]
         new = [n for n in names if not n.startswith(LEGACY)]
-        budget = [
-            line
-            for line in derive(rules, len(keys), WINDOW, settings.false_pages_per_week)
-            if math.isfinite(line.level)
-        ]
-        alone = derive(load_rules(DEFAULT_RULES), len(keys), WINDOW, settings.false_pages_per_week)
-        assert {(b.group, b.level) for b in budget} == {
-            (b.group, b.level) for b in alone if math.isfinite(b.level)
-        }, "levels changed"
-        bound = sum(b.expected_false_pages_per_week for b in budget)
-        print(
-            f"rules: {len(new)} defaults + {len(legacy)} legacy in {settings.alert_rules_path};"
-            f" budget {settings.false_pages_per_week:g}/week, levels "
-            + ", ".join(f"{b.group} {b.level:.3g} ({len(b.rules)} rules)" for b in budget)
-        )
+        budget = budget_lines(settings, rules, len(keys))
+        print(f"rules: {len(new)} defaults + {len(legacy)} legacy in {settings.alert_rules_path};"
+              f" budget {settings.false_pages_per_week:g}/week, levels "
+              + ", ".join(f"{b.group} {b.level:.3g} ({len(b.rules)} rules)" for b in budget)
+              + f"; reference_events {settings.reference_events}")
         try:
-            deployment.create_topics()
-            started = time.monotonic()
-            produce_raw(
-                bootstrap,
-                deployment.traces_topic,
-                [to_json_line(e) for e in events],
-                keys=[stream_key(e) for e in events],
-            )
-            print(
-                f"{len(events)} events published in {time.monotonic() - started:.1f} s to "
-                f"{deployment.traces_topic}; worker started, reference_events "
-                f"{settings.reference_events}",
-                flush=True,
-            )
-            deployment.start()
-            expected = len(keys) * (windows + shift_windows)
-            took = wait_windows(deployment, expected, args.timeout or 3 * expected + 300)
-            cut = int(onset.timestamp())
-            tests, pages, weeks = measure(deployment, names, cut, len(keys))
-            shifted = first_pages(deployment, cut) if args.shift else {}
-            closed = int(
-                deployment.scalar(
-                    "SELECT count() FROM window_metrics FINAL WHERE "
-                    "toUnixTimestamp(window_start) < {onset:Int64}",
-                    {"onset": cut},
-                )
-            )
+            run = run_worker(deployment, bootstrap, events, names,
+                             len(keys) * (windows + shift_windows), cut, args, len(keys))
         finally:
             if deployment.process is not None:
                 deployment.stop()
             if broker is not None:
                 broker.down()
 
-    print(f"\nworker: {expected} key-windows closed in {took:.0f} s")
-    tested = weeks * SECONDS_PER_WEEK / WINDOW * len(keys)
+    print(f"\nworker: {run.expected} key-windows closed in {run.took:.0f} s")
+    tested = run.weeks * SECONDS_PER_WEEK / WINDOW * len(keys)
+    print_table([
+        Row("key-windows closed (stationary)", run.closed, "windows", f"{len(keys)} keys"),
+        Row("key-windows tested (after the reference)", tested, "windows",
+            f"{run.weeks * 7:.3g} days of the deployment = {run.weeks:.4g} weeks"),
+    ], "windows")
+    print_table(run.tests, "per-test rejections at the test's own alpha, stationary windows")
+    per_week = settings.false_pages_per_week
+    in_budget = verdict(sum(run.pages[n] for n in new), run.weeks, per_week)
+    bound = sum(b.expected_false_pages_per_week for b in budget)
     print_table(
-        [
-            Row("key-windows closed (stationary)", closed, "windows", f"{len(keys)} keys"),
-            Row(
-                "key-windows tested (after the reference)",
-                tested,
-                "windows",
-                f"{weeks * 7:.3g} days of the deployment = {weeks:.4g} weeks",
-            ),
-        ],
-        "windows",
-    )
-    print_table(tests, "per-test rejections at the test's own alpha, stationary windows")
-    in_budget = verdict(sum(pages[n] for n in new), weeks, settings.false_pages_per_week)
-    print_table(
-        page_rows(
-            "defaults",
-            {n: pages[n] for n in new},
-            weeks,
-            f"budget {settings.false_pages_per_week:g}/week ({in_budget}), e-detector "
-            f"bound <= {bound:.3g}",
-        )
-        + page_rows("legacy", {n: pages[n] for n in legacy}, weeks, "not budgeted"),
-        "pages (firing transitions) on stationary traffic, over the tested windows",
-    )
+        page_rows("defaults", {n: run.pages[n] for n in new}, run.weeks,
+                  f"budget {per_week:g}/week ({in_budget}), e-detector bound <= {bound:.3g}")
+        + page_rows("legacy", {n: run.pages[n] for n in legacy}, run.weeks, "not budgeted"),
+        "pages (firing transitions) on stationary traffic, over the tested windows")
     if args.shift:
-        rows = []
-        for i, key in enumerate(keys):
-            label, _, rule = INCIDENTS[min(i, len(INCIDENTS) - 1)]
-            found = []
-            for name in [rule, LEGACY + rule] if rule else []:
-                at = shifted.get((name, *key))
-                found.append(math.nan if at is None else (at - cut) // WINDOW + 1)
-            if rule is None:
-                paged = sorted(r for r, a, m in shifted if (a, m) == key)
-                rows.append(
-                    Row(
-                        f"{label}, {key[0]}/{key[1]}",
-                        len(paged),
-                        "rules paged",
-                        ", ".join(paged) or "none",
-                    )
-                )
-                continue
-            rows.append(
-                Row(
-                    f"{label}, {key[0]}/{key[1]}",
-                    found[0],
-                    "windows",
-                    f"{rule}; legacy: {found[1]:g} windows"
-                    if found[1] == found[1]
-                    else f"{rule}; legacy: no page in the day",
-                )
-            )
-        print_table(
-            rows,
-            "shift day: windows from the onset to the first page (1 = the "
-            "onset's own window; n/a = no page in the day)",
-        )
+        print_table(shift_rows(keys, run.shifted, cut), "shift day: windows from the onset to "
+                    "the first page (1 = the onset's own window; n/a = no page in the day)")
 
 
 if __name__ == "__main__":

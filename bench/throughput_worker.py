@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from profiled_worker import TOGGLE
 
 from streams.exceptions import KafkaUnavailable
 from streams.kafka.local_broker import LocalKafka
+from streams.testing.waiting import terminate
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PARTITIONS = 4
@@ -197,14 +197,8 @@ class WorkerRun:
             time.sleep(0.1)
 
     def stop(self, timeout: float = 60.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            terminate(self.process, timeout)
 
 
 @dataclass(frozen=True)

@@ -368,7 +368,6 @@ LIMIT 200""",
     ("transition_at", "rule", "state", "severity", "model", "value", "window_start", "window_end"),
 )
 
-
 # -- alert rules -----------------------------------------------------------------------------
 # Table format: each row is one alert instance, labelled by its string columns.
 RULE_LABELS = ("app", "model", "prompt_version")
@@ -378,9 +377,8 @@ def windows_held(
     table: str, condition: str, windows: int, filters: tuple[str, ...], value: str
 ) -> SqlQuery:
     """In how many of each stream's latest ``windows`` windows of ``table`` (``drift`` or
-    ``window_metrics``) ``condition`` held, as the column ``value``.
-
-    Equal to ``windows`` exactly when it held in that many windows in a row. A window with
+    ``window_metrics``) ``condition`` held, as the column ``value``. Equal to ``windows``
+    exactly when it held in that many windows in a row. A window with
     several rows (several tests on one field) counts once, when any of them holds.
     """
     if windows < 1:

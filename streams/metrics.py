@@ -55,6 +55,15 @@ class Metrics:
         wanted = set(labels.items())
         return sum(v for (n, lbl), v in self._counts.items() if n == name and wanted <= set(lbl))
 
+    def by_label(self, name: str, label: str) -> dict[str, float]:
+        """The counter ``name`` summed per value of ``label`` (series without it: "")."""
+        out: dict[str, float] = {}
+        for (n, labels), v in self._counts.items():
+            if n == name:
+                key = dict(labels).get(label, "")
+                out[key] = out.get(key, 0.0) + v
+        return out
+
     def gauges(self, name: str) -> list[float]:
         """The current values of the gauge ``name``, one per label set."""
         return [v for (n, _), v in self._gauges.items() if n == name]

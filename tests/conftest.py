@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.support.ports import free_port
+from streams.testing.ports import free_port
 
 pytest_plugins = ["tests.support.fixtures"]
 

@@ -29,7 +29,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("streams.kafka", "streams.store", "streams.embedding"),
     ("streams.ingest", "streams.windows"),
     ("streams.alerting",),
-    ("streams.service", "streams.report"),
+    # The report renders what the store holds; the service serves it (the live page).
+    ("streams.report",),
+    ("streams.service",),
     # Development tools build on the service (the fault hooks are WorkerHooks) and only the
     # CLI hands them in: the service never knows them.
     ("streams.testing",),

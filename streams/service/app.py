@@ -48,10 +48,12 @@ from streams.kafka.lag import ConsumerLag
 from streams.kafka.progress import ProgressWatch
 from streams.metrics import Metrics
 from streams.service.hooks import NO_HOOKS, WorkerHooks
+from streams.service.live_page import add_live_page
 from streams.service.watch import add_pipeline_watch
 from streams.service.web_api import add_web_api
 from streams.settings import Settings
 from streams.store.client import ClickHouseStore
+from streams.store.query_guard import ApiQueries
 from streams.store.salt import resolve_salt
 from streams.store.sink import ClickHouseSink
 from streams.windows.change_tests import ChangeTests
@@ -133,7 +135,8 @@ def build_app(
     add_pipeline_watch(app, settings, metrics, windows, router)
     build_ingest(app, settings, store, metrics, windows, router, hooks)
     progress = add_window_timer(app, settings, windows, metrics)
-    add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)
+    api = add_web_api(app, settings, store, metrics, worker_tokens(settings), progress)
+    add_live_page(api, settings, store, ApiQueries.from_settings(store, settings), metrics)
     app.seismo_metrics = metrics  # type: ignore[attr-defined]
     return app
 

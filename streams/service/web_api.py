@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import faust
 from faust.web import Request, Response, View
@@ -75,6 +76,14 @@ class PlainText:
     content_type: str = "text/plain"
 
 
+# A browser cannot send a bearer header on a plain navigation: the pages a person opens
+# (``browser=True`` routes, GET only) also take the token from this cookie, set by opening the
+# page once with ``?token=<token>`` (answered by a redirect that drops it from the address
+# bar and history). HttpOnly and SameSite=Strict: no script reads it, no other site sends it;
+# the routes that change state never read it.
+TOKEN_COOKIE = "seismo_token"
+
+
 @dataclass(frozen=True, slots=True)
 class JsonReply:
     """A JSON answer with a status other than 200 (a handler's plain value is a 200)."""
@@ -90,6 +99,7 @@ Handler = Callable[[ApiCall], Awaitable[Any]]
 class _Route:
     handler: Handler
     scope: str | None
+    browser: bool = False
 
 
 class WebApi:
@@ -101,16 +111,19 @@ class WebApi:
         self.max_body_bytes = max_body_bytes
         self._routes: dict[str, dict[str, _Route]] = {}
 
-    def route(self, method: str, path: str, scope: str | None) -> Callable[[Handler], Handler]:
+    def route(self, method: str, path: str, scope: str | None,
+              browser: bool = False) -> Callable[[Handler], Handler]:
         if scope is not None and scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES} or None, got {scope!r}")
+        if browser and method.upper() != "GET":
+            raise ValueError("only GET routes take the token from a cookie")
 
         def register(handler: Handler) -> Handler:
             methods = self._routes.get(path)
             if methods is None:
                 methods = self._routes[path] = {}
                 self._add_view(path)
-            methods[method.upper()] = _Route(handler, scope)
+            methods[method.upper()] = _Route(handler, scope, browser)
             return handler
 
         return register
@@ -131,7 +144,9 @@ class WebApi:
         try:
             if route is None:
                 raise ApiError(405, f"{request.method} is not served on {path}")
-            caller = self._authorise(request, route.scope, path)
+            if route.browser and "token" in request.query:
+                return self._set_cookie(view, request, route.scope, path)
+            caller = self._authorise(request, route, path)
             body = await self._json_body(request) if request.method != "GET" else None
             result = await route.handler(ApiCall(request, caller, body))
         except ApiError as exc:
@@ -141,7 +156,9 @@ class WebApi:
             log.exception("%s %s failed", request.method, path)
             return view.json({"error": "internal error (see the worker's log)"}, status=500)
         if isinstance(result, PlainText):
-            return view.text(result.body, content_type=result.content_type)
+            # Pages are rendered per request from live data: never cached on the way.
+            return view.text(result.body, content_type=result.content_type,
+                             headers={"Cache-Control": "no-store"})
         status = 200
         if isinstance(result, JsonReply):
             result, status = result.value, result.status
@@ -149,12 +166,18 @@ class WebApi:
         encoded = await asyncio.to_thread(_encode_json, result)
         return view.bytes(encoded, content_type="application/json", status=status)
 
-    def _authorise(self, request: Request, scope: str | None, path: str) -> str:
-        if scope is None:
+    def _authorise(self, request: Request, route: _Route, path: str) -> str:
+        if route.scope is None:
             return ""
         header = request.headers.get("Authorization")
+        if not header and route.browser and request.cookies.get(TOKEN_COOKIE):
+            header = f"Bearer {request.cookies[TOKEN_COOKIE]}"
         if not header:
-            raise ApiError(401, "missing token: send Authorization: Bearer <token>")
+            raise ApiError(401, "missing token: send Authorization: Bearer <token>"
+                           + (f", or open {path}?token=<token> once" if route.browser else ""))
+        return self._grant(header, route.scope, path)
+
+    def _grant(self, header: str, scope: str, path: str) -> str:
         token = self.tokens.identify(header)
         if token is None:
             raise ApiError(401, "unknown token")
@@ -162,6 +185,18 @@ class WebApi:
             raise ApiError(403, f"token {token.name!r} has scope {token.scope}; "
                                 f"{path} needs {scope}")
         return token.name
+
+    def _set_cookie(self, view: View, request: Request, scope: str | None, path: str
+                    ) -> Response:
+        """``?token=`` on a page: checked, kept in the cookie, and gone from the address."""
+        token = request.query["token"]
+        self._grant(f"Bearer {token}", scope or "read", path)
+        rest = urlencode([(k, v) for k, v in request.query.items() if k != "token"])
+        return view.text("", status=303, headers={
+            "Location": path + (f"?{rest}" if rest else ""),
+            "Set-Cookie": f"{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/",
+            "Cache-Control": "no-store",
+        })
 
     async def _json_body(self, request: Request) -> dict[str, Any]:
         # The content type first: a browser's cross-site form or text/plain POST needs no

@@ -12,11 +12,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from detectors.topics.keywords import tokenize
+from streams.testing.demo_story import SHORT_WINDOWS_ENV
 from streams.testing.generator import DRIFT_TOPIC, GeneratorConfig, TrafficGenerator, to_json_line
 from streams.testing.publish import stream_key
 from tests.support.workers import Deployment, produce_raw, wait_for
 
-WINDOW = 10  # seconds of event time
+WINDOW = int(SHORT_WINDOWS_ENV["SEISMO_WINDOW_SECONDS"])  # seconds of event time
 EVENTS_PER_SECOND = 15
 DURATION = 120  # stable until DRIFT_AT, then 30 % of prompts on a new topic
 DRIFT_AT = 80
@@ -26,22 +27,10 @@ DRIFT_AT = 80
 CLEAN_AGAIN = 80
 START = datetime(2026, 5, 4, 9, 0, 0, tzinfo=UTC)
 
-DRIFT_ENV = {
-    "SEISMO_WINDOW_SECONDS": str(WINDOW),
-    "SEISMO_ALLOWED_LATENESS_SECONDS": "1",
-    "SEISMO_IDLE_CLOSE_SECONDS": "3",
-    "SEISMO_REFERENCE_EVENTS": "150",
-    "SEISMO_DRIFT_FIELDS": "prompt",
-    # Small samples keep the embedding work of 32 windows to a couple of minutes on 2 cores.
-    "SEISMO_EMBEDDING_SAMPLE": "60",
-    "SEISMO_REFERENCE_SAMPLE": "150",
-    "SEISMO_BATCH_SIZE": "500",
-    # The budget sets each sequential rule's level from the windows a week holds: 60,480 at
-    # 10-second windows, where a 1-a-week budget asks 60-event windows for p < 1e-8. This run
-    # tests the path from drift to page; the budget's own rate is the bench's and the
-    # sequential detector's tests. 30 a week here is the level the default has at 5-minute windows.
-    "SEISMO_FALSE_PAGES_PER_WEEK": "30",
-}
+# 10-second windows, small samples, a 30-a-week budget: the demo's settings. This run tests
+# the path from drift to page; the budget's own rate is the bench's and the sequential
+# detector's tests.
+DRIFT_ENV = SHORT_WINDOWS_ENV
 
 
 def publish(dep: Deployment, config: GeneratorConfig, n: int) -> list[dict]:

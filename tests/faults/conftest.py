@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from streams.kafka.local_broker import LocalKafka
-from tests.support.ports import free_port
+from streams.testing.ports import free_port
 from tests.support.workers import Deployment
 
 

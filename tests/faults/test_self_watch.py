@@ -12,11 +12,11 @@ import signal
 import urllib.request
 from collections.abc import Callable
 
+from streams.testing.alertmanager import Alertmanager
 from streams.testing.faults import SINK_OUTAGE_ENV
-from tests.support.alertmanager import Alertmanager
+from streams.testing.receivers import HttpReceiver
 from tests.support.faults import COUNT_FINAL, FAST_WINDOWS_ENV, assert_events_exactly_once, traffic
 from tests.support.faults import publish as publish_events
-from tests.support.receivers import HttpReceiver
 from tests.support.workers import Deployment, wait_for
 
 WRITES_FAILING = "SeismoClickHouseWritesFailing"

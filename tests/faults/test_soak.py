@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from streams.kafka.lag import ConsumerLag
+from streams.testing.ports import free_port
 from tests.support.faults import COUNT_FINAL, children
-from tests.support.ports import free_port
 from tests.support.workers import Deployment
 
 SOAK_SECONDS = 600

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from streams.store.client import ClickHouseStore
-from tests.support.alertmanager import Alertmanager, alertmanager_binary
-from tests.support.ports import free_port
-from tests.support.receivers import HttpReceiver
+from streams.testing.alertmanager import Alertmanager, alertmanager_binary
+from streams.testing.ports import free_port
+from streams.testing.receivers import HttpReceiver
 from tests.support.workers import Deployment
 
 

@@ -22,9 +22,9 @@ from streams.alerting import AlertDelivery, RetryPolicy, Transition
 from streams.alerting.delivery import NOTIFICATIONS
 from streams.alerting.notifiers import AlertmanagerNotifier
 from streams.metrics import Metrics
+from streams.testing.alertmanager import Alertmanager
+from streams.testing.receivers import HttpReceiver
 from tests.streams.alerting.factories import episode
-from tests.support.alertmanager import Alertmanager
-from tests.support.receivers import HttpReceiver
 from tests.support.workers import wait_for
 
 # The acceptance number is 60 s; set it lower while iterating on this file.

@@ -10,8 +10,8 @@ from streams.alerting import AlertDelivery, RetryPolicy, Transition
 from streams.alerting.delivery import NOTIFICATIONS, RECORDS
 from streams.alerting.notifiers import AlertmanagerNotifier, WebhookNotifier
 from streams.metrics import Metrics
+from streams.testing.receivers import HttpReceiver
 from tests.streams.alerting.factories import episode, pending_then_cancelled
-from tests.support.receivers import HttpReceiver
 
 FAST = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.05, timeout=5)
 SECRET = "s3cret"

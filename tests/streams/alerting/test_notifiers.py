@@ -24,8 +24,8 @@ from streams.alerting.notifiers import (
 )
 from streams.exceptions import ConfigError
 from streams.settings import Settings
+from streams.testing.receivers import HttpReceiver
 from tests.streams.alerting.factories import episode, pending_then_cancelled
-from tests.support.receivers import HttpReceiver
 
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05, timeout=5)
 ROUTING_KEY = "R0UT1NGKEY-0123456789abcdef"

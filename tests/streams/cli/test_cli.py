@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from schemas.events import TRACE_DECODER
-from tests.support.ports import free_port
+from streams.testing.ports import free_port
 
 
 def seismo(

@@ -10,7 +10,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from streams.kafka.admin import ensure_topics
 from streams.kafka.lag import ConsumerLag
-from tests.support.ports import free_port
+from streams.testing.ports import free_port
 from tests.support.workers import produce_raw
 
 

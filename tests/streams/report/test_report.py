@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,10 +30,10 @@ from streams.report import (
     svg,
 )
 from streams.settings import load_settings
+from streams.testing.ports import free_port
 from tests.streams.report.chat_server import chat_server
 from tests.streams.report.incident import APP, Incident, build_incident
-from tests.streams.report.png import read_png
-from tests.support.ports import free_port
+from tests.support.chromium import assert_not_blank, pixels_of, screenshot
 
 GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 NEW_TOPIC_WORDS = {"tax", "taxable", "crypto", "gains", "cost", "basis"}
@@ -199,40 +197,17 @@ def test_seismo_report_writes_the_file(incident: Incident, tmp_path: Path) -> No
     assert isinstance(bad.exception, ConfigError) and bad.exception.setting == "projection"
 
 
-def _chromium() -> str:
-    # `make test` installs Debian's chromium (system-deps); a missing one fails, not skips.
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "no Chromium on PATH: run `make system-deps` (apt-get install chromium)"
-    return found
-
-
 def test_the_report_renders_in_headless_chromium(built, tmp_path: Path) -> None:
     html, _, _ = built
     page, shot = tmp_path / "report.html", tmp_path / "report.png"
     page.write_text(html, encoding="utf-8")
-    run = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-         "--window-size=1400,2400", page.as_uri()],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert shot.exists(), run.stderr[-2000:]
-    pixels = read_png(shot)
+    pixels = screenshot(page.as_uri(), shot, 1400, 2400, tmp_path / "profile")
     assert pixels.shape[:2] == (2400, 1400)
-    rgb = pixels[..., :3].reshape(-1, 3).astype(int)
-    colours = np.unique(rgb @ np.array([1, 256, 65536]))
-    assert len(colours) >= 500  # text, lines, scatter colours, antialiasing: not blank
-    assert np.all(rgb >= 240, axis=1).mean() <= 0.95  # a page, not an empty canvas
-
-    def pixels_of(colour: str) -> int:
-        target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
-        return int((np.abs(rgb - target).max(axis=1) <= 12).sum())
-
+    rgb = assert_not_blank(pixels)
     # The first two streams' line colours (the charts drew) and the yellow "topic mix
     # changed" box (the finding made it to the top of the page).
-    assert pixels_of(svg.categorical(0)) >= 300 and pixels_of(svg.categorical(1)) >= 300
-    assert pixels_of("#fff8c5") >= 20_000
+    assert pixels_of(rgb, svg.categorical(0)) >= 300 and pixels_of(rgb, svg.categorical(1)) >= 300
+    assert pixels_of(rgb, "#fff8c5") >= 20_000
 
 
 def test_each_cluster_is_explained_by_the_configured_endpoint(

@@ -19,9 +19,9 @@ import pytest
 
 from streams.settings import load_settings
 from streams.testing.generator import GeneratorConfig, TrafficGenerator, to_json_line
+from streams.testing.ports import free_port
 from streams.testing.publish import stream_key
 from streams.windows.baselines import pin
-from tests.support.ports import free_port
 from tests.support.workers import Deployment, produce_raw, wait_for
 
 READ = "read-token-" + "r" * 24

@@ -17,15 +17,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.ports import free_port
-from tests.support.workers import wait_for
+from streams.testing.ports import free_port
+from streams.testing.waiting import terminate, wait_for
 
 BINARIES = ("prometheus-alertmanager", "alertmanager")
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})? (?P<value>\S+)$")
@@ -133,13 +132,7 @@ class Alertmanager:
     def stop(self, timeout: float = 15) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout)
         self.process = None
 
     def log(self) -> str:

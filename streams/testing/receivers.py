@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.ports import free_port
-from tests.support.workers import wait_for
+from streams.testing.ports import free_port
+from streams.testing.waiting import wait_for
 
 
 @dataclass(frozen=True)
