@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install system-deps demo test test-slow lint bench bench-alibi kafka-up kafka-down clean
+.PHONY: install install-cpu onnx-model system-deps demo test test-slow lint bench bench-alibi kafka-up kafka-down clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,6 +37,19 @@ system-deps:
 	  { echo "Java 17 and Maven are needed for the local Kafka broker"; exit 1; }
 
 install: $(BIN)/.installed system-deps
+
+# The CPU install (README: Installs): the locked packages without torch, triton and the CUDA
+# libraries (5 GB of the 6.8), for the onnx-int8 backend on an export that `make onnx-model`
+# made once with the full install. PyPI's Linux torch wheels need the CUDA libraries to import.
+CPU_VENV ?= .venv-cpu
+NO_CUDA = $(shell grep -oE '^name = "(nvidia-[^"]*|cuda-[^"]*|triton|torch)"' uv.lock | \
+  cut -d'"' -f2 | sort -u | sed 's/^/--no-install-package /')
+install-cpu: $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CPU_VENV) $(UV) sync --frozen --extra embed --extra onnx \
+	  --extra grafana --extra report $(NO_CUDA)
+
+onnx-model: install
+	$(BIN)/python -m streams.embedding.onnx
 
 demo: install
 	$(BIN)/seismo demo

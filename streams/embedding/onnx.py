@@ -18,6 +18,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -41,14 +43,12 @@ def int8_model_path(model_path: str, cache_dir: Path | None = None) -> Path:
         return target
     log.info("exporting %s to int8 ONNX into %s (once; later starts reuse it)",
              model_path, target.parent)
-    from streams.embedding.onnx_export import export_int8  # torch is needed for the export only
-
     target.parent.parent.mkdir(parents=True, exist_ok=True)
     # Built in a sibling directory and renamed: a crash or a second worker exporting at the
     # same time never leaves a half-written model where the next start would load it.
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent.parent))
     try:
-        export_int8(model_path, work)
+        _export_in_subprocess(model_path, work)
         try:
             work.rename(target.parent)
         except OSError:
@@ -59,15 +59,35 @@ def int8_model_path(model_path: str, cache_dir: Path | None = None) -> Path:
     return target
 
 
+def _export_in_subprocess(model_path: str, directory: Path) -> None:
+    """Run the export (torch, tens of seconds, hundreds of MiB) in a process of its own: the
+    worker never imports torch for this backend, and a CPU install without torch reads an
+    export made once by a full one (README: Installs)."""
+    run = subprocess.run([sys.executable, "-m", "streams.embedding.onnx_export", model_path,
+                          str(directory)], capture_output=True, text=True)
+    if run.returncode == 0:
+        return
+    if "No module named 'torch'" in run.stderr:
+        raise ConfigError("embedding_backend", f"onnx-int8 has no export of {model_path} in "
+                          f"{CACHE_ROOT / 'onnx'} and this install has no torch to make one: "
+                          "run `make onnx-model` once with the full install")
+    raise RuntimeError(f"the int8 ONNX export failed: {run.stderr.strip()[-2000:]}")
+
+
 def cache_key(model_path: str) -> str:
     """A directory name for the export of ``model_path``: readable, and a hash of the model's
-    files (names, sizes, times), the recipe and the torch and ONNX Runtime versions."""
+    files (names and contents), the recipe and the ONNX Runtime version. Neither the model's
+    location nor torch's version: another install (a CPU one without torch, another venv)
+    must find the export one install made. Hashing the files costs a fraction of a second
+    per start (about 90 MB for the default model)."""
     root = Path(model_path).resolve()
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    stamp = [str(root), str(EXPORT_RECIPE), version("torch"), version("onnxruntime")]
-    stamp += [f"{p.relative_to(root)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files]
-    digest = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-    return f"{root.parent.name}-{root.name}-{digest}"
+    digest = hashlib.sha256(f"{EXPORT_RECIPE}\n{version('onnxruntime')}\n".encode())
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(root)}\n".encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+    return f"{root.parent.name}-{root.name}-{digest.hexdigest()[:16]}"
 
 
 def check_mean_pooling(model_path: str) -> None:
@@ -122,3 +142,16 @@ class OnnxInt8Encoder:
         # The sentence-transformers Pooling and Normalize modules, with their epsilons.
         mean = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+
+
+def main() -> None:
+    """``python -m streams.embedding.onnx [MODEL]``: export the model (default: the packaged
+    all-MiniLM-L6-v2) into the cache if it is not there, and print the file's path."""
+    from streams.embedding.encoder import DEFAULT_MODEL, resolve_model_path
+
+    model = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_MODEL
+    print(int8_model_path(resolve_model_path(model)))
+
+
+if __name__ == "__main__":
+    main()

@@ -18,6 +18,7 @@ Only :mod:`streams.embedding.onnx` calls this, once per model (the result is cac
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,16 @@ def smooth(model: torch.nn.Module, tokenizer: Any) -> None:
                  / weight_peak ** (1 - SMOOTHING_ALPHA))
         parent, _, attribute = name.rpartition(".")
         setattr(model.get_submodule(parent), attribute, SmoothedLinear(linear, scale))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m streams.embedding.onnx_export MODEL_DIR OUT_DIR``: what the backend runs in a
+    process of its own, and ``make onnx-model`` runs ahead of a CPU install."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        raise SystemExit("usage: python -m streams.embedding.onnx_export MODEL_DIR OUT_DIR")
+    print(export_int8(args[0], Path(args[1])))
+
+
+if __name__ == "__main__":
+    main()

