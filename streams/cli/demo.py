@@ -270,8 +270,7 @@ def _conclude(settings: Settings, story, pages: Pages, console: Console) -> bool
         "(README: Publishing events from an app), then `seismo worker`\n"
         "  2. point Grafana at ClickHouse: `seismo grafana push --url <grafana> --token <token> "
         "--clickhouse-url <clickhouse>` (README: Grafana and alerting)\n"
-        f"  3. read this demo's store again: SEISMO_CLICKHOUSE_URL={store} seismo status\n"
-        "  4. `make test`: the whole suite against a real broker, ClickHouse and Alertmanager")
+        "  3. `make test`: the whole suite against a real broker, ClickHouse and Alertmanager")
     for what, found in (("expected pages that never fired", missing),
                         ("pages on a key without an incident", stray),
                         ("pages that never resolved", unresolved)):
