@@ -21,8 +21,10 @@ HELP = {
     "seismo_window_failures_total": "Window closes that failed and were retried.",
     "seismo_alert_notifications_total": "Alert notifications, by notifier and outcome.",
     "seismo_alert_records_total": "Alert transitions read by the delivery agent, by outcome.",
-    "seismo_otlp_spans_skipped_total": "OTLP spans without GenAI attributes, skipped.",
-    "seismo_otlp_spans_rejected_total": "GenAI spans that did not map to a valid event.",
+    "seismo_otlp_spans_skipped_total": "OTLP spans that are not model calls, skipped, by kind "
+    "(chain, tool, workflow, other, ...).",
+    "seismo_otlp_spans_rejected_total": "Model-call spans that did not map to a valid event "
+    "(dead-lettered), by reason (otlp_unmapped, otlp_span_schema, ...).",
 }
 GAUGE_HELP = {
     "seismo_consumer_lag": "Records published to an event-topic partition and not yet "

@@ -87,6 +87,24 @@ class Prepared:
 PrepareFn = Callable[[Sequence[bytes | None], datetime], Awaitable[Prepared]]
 
 
+@dataclass(frozen=True, slots=True)
+class _OtlpRecord:
+    """An OTLP record's events, and what of it goes to the DLQ although the rest is stored:
+    one copy of the record per reason its spans were rejected for (``otlp_unmapped``,
+    ``otlp_span_schema``, ...), so no span is dropped without a trace."""
+
+    events: list[Any]
+    dead_letters: list[Rejected]
+
+
+def _one_per_reason(spans: list[Rejected]) -> list[Rejected]:
+    by_reason: dict[str, list[str]] = {}
+    for span in spans:
+        by_reason.setdefault(span.reason, []).append(span.detail)
+    return [Rejected(reason, f"{len(details)} span(s) of this record: " + " | ".join(details))
+            for reason, details in by_reason.items()]
+
+
 class Preparer:
     """Decode and build the rows of a batch of one source (see :data:`SOURCES`).
 
@@ -130,8 +148,9 @@ class Preparer:
             result = decode(raw, now)
             if isinstance(result, Rejected):
                 rejected.append((index, result))
-            elif isinstance(result, list):  # an OTLP export request is a list of events
-                valid.extend(result)
+            elif isinstance(result, _OtlpRecord):  # an export request: many events
+                valid.extend(result.events)
+                rejected.extend((index, r) for r in result.dead_letters)
             else:
                 valid.append(result)
         if source == "feedback":
@@ -151,10 +170,11 @@ class Preparer:
                              max_future_skew=self._skew)
         if isinstance(result, Rejected):
             return result
-        counters["seismo_otlp_spans_skipped_total", ()] += result.skipped_spans
+        for kind, count in result.skipped.items():
+            counters["seismo_otlp_spans_skipped_total", (("kind", kind),)] += count
         for span in result.rejected_spans:
             counters["seismo_otlp_spans_rejected_total", (("reason", span.reason),)] += 1
-        return result.events
+        return _OtlpRecord(result.events, _one_per_reason(result.rejected_spans))
 
     def in_loop(self, source: str) -> PrepareFn:
         """This preparer as a pipeline's ``prepare``, run in the caller's event loop when the

@@ -8,6 +8,7 @@ GenAI spans that fail the trace-event contract (rejected one by one, the rest ke
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -18,7 +19,7 @@ from schemas.events import TraceEvent
 from streams.ingest.decode import EMPTY, FUTURE_TIMESTAMP, TOO_LARGE, Rejected
 from streams.ingest.otlp import json_decode, proto_decode
 from streams.ingest.otlp.exceptions import OtlpFormatError, SpanMappingError
-from streams.ingest.otlp.genai import is_model_call, to_event_dict
+from streams.ingest.otlp.genai import CALL, SKIP, classify, to_event_dict
 from streams.ingest.otlp.spans import SpanRecord, iter_spans
 
 Encoding = Literal["otlp_json", "otlp_proto", "auto"]
@@ -28,19 +29,22 @@ INVALID_JSON = json_decode.INVALID_JSON
 INVALID_PROTO = proto_decode.INVALID_PROTO
 SCHEMA = json_decode.SCHEMA
 SPAN_SCHEMA = "otlp_span_schema"
+UNMAPPED = "otlp_unmapped"
 
 
 @dataclass(slots=True)
 class OtlpBatch:
     """The trace events of one record, and what happened to its other spans.
 
-    ``skipped_spans`` counts spans that are not model calls (HTTP, database, agent and tool
-    spans); ``rejected_spans`` holds one :class:`Rejected` per model-call span that could not
-    become a valid trace event (reason ``otlp_span_schema`` or ``timestamp_in_future``).
+    ``skipped`` counts the spans that are not model calls by kind (``chain``, ``tool``,
+    ``invoke_agent``, ``workflow``, ``other`` for HTTP or database spans); ``rejected_spans``
+    holds one :class:`Rejected` per model-call span that could not become a valid trace event
+    (reason ``otlp_span_schema``, ``timestamp_in_future``, or ``otlp_unmapped`` for one that
+    looks like a model call but names no model).
     """
 
     events: list[TraceEvent] = field(default_factory=list)
-    skipped_spans: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
     rejected_spans: list[Rejected] = field(default_factory=list)
 
 
@@ -89,10 +93,14 @@ def decode_otlp(
         latest = (now or datetime.now(UTC)) + max_future_skew
     batch = OtlpBatch()
     for span in iter_spans(request):
-        if not is_model_call(span):
-            batch.skipped_spans += 1
+        found = classify(span)
+        if found.verdict == SKIP:
+            batch.skipped[found.label] += 1
             continue
-        result = _event(span, latest)
+        if found.verdict != CALL:
+            batch.rejected_spans.append(Rejected(UNMAPPED, found.label))
+            continue
+        result = _event(found.span, latest)
         if isinstance(result, Rejected):
             batch.rejected_spans.append(result)
         else:

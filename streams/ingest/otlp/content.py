@@ -55,7 +55,7 @@ Message = dict[str, str]
 
 def prompt_of(span: SpanRecord) -> str | list[Message]:
     """The prompt: chat messages ``[{role, content}]``, a plain string, or ``""``."""
-    system = _parts_text(_parsed(_lookup(span, SYSTEM_INSTRUCTIONS)))
+    system = _parts_text(parse_json(_lookup(span, SYSTEM_INSTRUCTIONS)))
     found = _recorded(span, INPUT_MESSAGES, LEGACY_PROMPT, "prompt", _role_events)
     if not system:
         return found if found is not None else ""
@@ -97,7 +97,7 @@ def _lookup(span: SpanRecord, key: str) -> Any:
     return None
 
 
-def _parsed(value: Any) -> Any:
+def parse_json(value: Any) -> Any:
     """A JSON string attribute as its value; anything else (or bad JSON) unchanged."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
@@ -111,7 +111,7 @@ def _messages(value: Any) -> list[Message] | None:
     """Semconv messages (or OpenAI-style ``{role, content}``) as ``[{role, content}]``."""
     if value is None:
         return None
-    value = _parsed(value)
+    value = parse_json(value)
     if isinstance(value, str):
         return [{"role": "user", "content": value}]
     if isinstance(value, dict):
@@ -130,7 +130,7 @@ def _messages(value: Any) -> list[Message] | None:
 
 def _legacy(value: Any) -> str | list[Message] | None:
     """``gen_ai.prompt`` / ``gen_ai.completion``: JSON messages when they parse, else text."""
-    parsed = _parsed(value)
+    parsed = parse_json(value)
     if isinstance(parsed, list | dict):
         return _messages(parsed)
     return value if isinstance(value, str) else None
@@ -187,7 +187,7 @@ def _indexed(attrs: dict[str, Any], kind: str) -> list[Message] | None:
 
 def _role_events(events: Iterable[EventRecord]) -> list[Message] | None:
     found = [
-        {"role": _ROLE_EVENTS[e.name], "content": _parts_text(_parsed(e.attributes["content"]))}
+        {"role": _ROLE_EVENTS[e.name], "content": _parts_text(parse_json(e.attributes["content"]))}
         for e in events
         if e.name in _ROLE_EVENTS and "content" in e.attributes
     ]
@@ -199,9 +199,9 @@ def _choice_events(events: Iterable[EventRecord]) -> str | None:
     for event in events:
         if event.name != _CHOICE_EVENT:
             continue
-        message = _parsed(event.attributes.get("message"))
+        message = parse_json(event.attributes.get("message"))
         if isinstance(message, dict):
             texts.append(_parts_text(message.get("content")))
         elif "content" in event.attributes:
-            texts.append(_parts_text(_parsed(event.attributes["content"])))
+            texts.append(_parts_text(parse_json(event.attributes["content"])))
     return "\n".join(t for t in texts if t) if texts else None

@@ -1,10 +1,14 @@
 """One OTLP span carrying OpenTelemetry GenAI attributes to a trace-event v1 dict.
 
-Which spans are model calls: those whose ``gen_ai.operation.name`` is an inference operation
-(chat, text_completion, generate_content, embeddings), and, from instrumentations older than
-that attribute, spans with no operation name but a ``gen_ai.*.model``. Agent, tool, workflow,
-memory and retrieval spans are skipped: they wrap model calls, and mapping them too would
-count the same tokens twice.
+Which spans are model calls (:func:`classify`): those whose ``gen_ai.operation.name`` is an
+inference operation (chat, text_completion, generate_content, embeddings), from
+instrumentations older than that attribute spans with no operation name but a
+``gen_ai.*.model``, and OpenInference ``LLM`` and ``EMBEDDING`` spans (read through
+:mod:`streams.ingest.otlp.openinference`). Agent, tool, workflow, chain, memory and retrieval
+spans are skipped and counted by kind: they wrap model calls, and mapping them too would count
+the same tokens twice. Nothing is dropped silently: a span that looks like a model call (an
+inference operation, an OpenInference LLM kind, or token or prompt attributes) but names no
+model is *unmapped*, dead-lettered with its attribute keys.
 
 Mapping (current semconv first, older names as fallbacks):
 
@@ -41,8 +45,10 @@ metadata lets a query set embeddings apart.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from streams.ingest.otlp import openinference
 from streams.ingest.otlp.content import CONTENT_KEYS, INDEXED_CONTENT, completion_of, prompt_of
 from streams.ingest.otlp.exceptions import SpanMappingError
 from streams.ingest.otlp.spans import STATUS_ERROR, SpanRecord
@@ -79,12 +85,61 @@ _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
-def is_model_call(span: SpanRecord) -> bool:
-    """Whether the span describes one call to a model (see the module docstring)."""
-    operation = span.attributes.get(OPERATION)
+CALL, SKIP, UNMAPPED = "call", "skip", "unmapped"
+_KIND_LABEL = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
+# Keys only a model call's span carries: such a span without a model is unmapped, not skipped.
+_LLM_KEY = re.compile(r"^(gen_ai\.(usage|prompt|completion|input|output)|llm\.)")
+_MAX_KEYS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """What a span is: a model call (``span`` in GenAI attributes, OpenInference translated),
+    a span of another kind to skip and count (``label``: its kind), or a span that looks like
+    a model call but cannot be mapped (``label``: why, with its attribute keys, no values)."""
+
+    verdict: str
+    span: SpanRecord
+    label: str
+
+
+def classify(span: SpanRecord) -> Classified:
+    """Model call, skipped (by kind) or unmapped (see the module docstring)."""
+    attrs = span.attributes
+    oi_kind = openinference.kind(span)
+    if oi_kind is not None:
+        if oi_kind not in openinference.MODEL_KINDS:
+            return Classified(SKIP, span, _kind_label(oi_kind))
+        if openinference.model_name(span) is None:
+            return _unmapped(span, f"OpenInference {oi_kind} span without llm.model_name")
+        return Classified(CALL, openinference.as_genai(span), "")
+    has_model = RESPONSE_MODEL in attrs or REQUEST_MODEL in attrs
+    operation = attrs.get(OPERATION)
     if isinstance(operation, str):
-        return operation in INFERENCE_OPERATIONS
-    return RESPONSE_MODEL in span.attributes or REQUEST_MODEL in span.attributes
+        if operation not in INFERENCE_OPERATIONS:
+            return Classified(SKIP, span, _kind_label(operation))
+        if not has_model:
+            return _unmapped(span, f"gen_ai.operation.name {operation!r} without a model")
+        return Classified(CALL, span, "")
+    if has_model:
+        return Classified(CALL, span, "")
+    if any(_LLM_KEY.match(key) for key in attrs):
+        return _unmapped(span, "LLM attributes without gen_ai.operation.name or a model")
+    return Classified(SKIP, span, _kind_label(attrs.get("traceloop.span.kind")))
+
+
+def _kind_label(value: Any) -> str:
+    """A bounded label for /metrics: the kind as the instrumentation named it, or "other"."""
+    label = value.lower() if isinstance(value, str) else ""
+    return label if _KIND_LABEL.match(label) else "other"
+
+
+def _unmapped(span: SpanRecord, why: str) -> Classified:
+    keys = sorted(span.attributes)
+    shown = ", ".join(keys[:_MAX_KEYS]) + (f" (+{len(keys) - _MAX_KEYS} more)"
+                                           if len(keys) > _MAX_KEYS else "")
+    return Classified(UNMAPPED, span, f"span {event_id(span.trace_id, span.span_id)}: {why}; "
+                                      f"attribute keys: {shown or 'none'}")
 
 
 def event_id(trace_id: str, span_id: str) -> str:

@@ -11,6 +11,7 @@ events of that partition that must already be stored. Batches are prepared in an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable
@@ -149,7 +150,13 @@ def test_partitions_move_between_two_consumers_mid_stream_without_loss_or_double
             # partitions with a batch in flight.
             await until(lambda: written(first) >= 1_000, 120, "the first to write 1,000 events")
             running.append(asyncio.create_task(second.run()))
-            await publish(kafka_bootstrap, topic, parts[1])
+            # The second part trickles in while the group rebalances: published at once, a
+            # fast first consumer could drain it before the second owns a partition.
+            for start in range(0, len(parts[1]), 500):
+                await publish(kafka_bootstrap, topic, parts[1][start:start + 500])
+                if written(second) == 0:
+                    with contextlib.suppress(AssertionError):
+                        await until(lambda: written(second) > 0, 2, "")
             await until(lambda: written(second) > 0, 120, "the second to take partitions")
             # Then the first leaves mid-stream: the second takes every partition, and the rest
             # of the stream arrives only then.
