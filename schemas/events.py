@@ -77,11 +77,19 @@ class TraceEvent(msgspec.Struct, frozen=True, kw_only=True):
     def event_time(self) -> datetime:
         return to_datetime(self.timestamp)
 
-    def prompt_text(self) -> str:
-        """The prompt as one text: chat messages joined by newlines, roles dropped."""
+    def prompt_text(self, select: str = "all") -> str:
+        """The prompt as one text, chat messages joined by newlines, roles dropped: ``all``
+        messages, the ``user_turns``, or the ``last_user`` message (what the user just asked;
+        the system prompt and earlier turns left out). A prompt without user messages reads
+        as ``all``; a plain-string prompt is itself."""
         if isinstance(self.prompt, str):
             return self.prompt
-        return "\n".join(m.text() for m in self.prompt)
+        messages = self.prompt
+        if select != "all":
+            users = [m for m in messages if m.role == "user"]
+            if users:
+                messages = users[-1:] if select == "last_user" else users
+        return "\n".join(m.text() for m in messages)
 
     def metadata_strings(self) -> dict[str, str]:
         """Metadata as string → string; other JSON values are kept as their JSON text."""

@@ -72,6 +72,7 @@ EVENT_SCHEMA: tuple[tuple[str, str], ...] = (
     ("pii_counts",          "Map(String, UInt32)"),
     ("secret_counts",       "Map(String, UInt32)"),
     ("completion_leaks",    "UInt16"),
+    ("embedded_prompt",     "String"),
 )
 EVENT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in EVENT_SCHEMA)
 

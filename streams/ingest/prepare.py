@@ -51,6 +51,7 @@ class PrepareConfig:
     prices: Mapping[str, ModelPrice]
     otlp_encoding: str
     max_otlp_bytes: int
+    prompt_embedding_text: str = "last_user"
 
     @classmethod
     def from_settings(cls, settings: Settings, salt: str | None = None) -> PrepareConfig:
@@ -60,6 +61,7 @@ class PrepareConfig:
             settings.max_event_bytes, settings.max_future_skew_seconds, settings.redaction_policy,
             settings.redaction_salt if salt is None else salt, settings.toxicity_model_dir,
             dict(settings.prices), settings.otlp_encoding, settings.max_otlp_bytes,
+            settings.prompt_embedding_text,
         )
 
 
@@ -132,7 +134,8 @@ class Preparer:
     @property
     def scanner(self) -> EventScanner:
         if self._scanner is None:
-            self._scanner = EventScanner(self.redactor, self.config.toxicity_model_dir)
+            self._scanner = EventScanner(self.redactor, self.config.toxicity_model_dir,
+                                         embedded_prompt=self.config.prompt_embedding_text)
         return self._scanner
 
     def __call__(self, source: str, values: Sequence[bytes | None], now: datetime) -> Prepared:

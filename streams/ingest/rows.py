@@ -83,6 +83,7 @@ def event_row(
         signals.pii_counts,
         signals.secret_counts,
         signals.completion_leaks,
+        signals.embedded_prompt,
     )
 
 

@@ -74,6 +74,7 @@ class EventScan:
     pii_counts: dict[str, int]
     secret_counts: dict[str, int]
     completion_leaks: int = 0
+    embedded_prompt: str = ""  # the part of the prompt drift embeds, redacted like the prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,9 +229,10 @@ class FieldRedactor:
 class EventScanner:
     def __init__(
         self, redactor: Redactor, toxicity_model_dir: str = "",
-        cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_size: int = DEFAULT_CACHE_SIZE, embedded_prompt: str = "last_user",
     ) -> None:
         self.redactor = redactor
+        self.embedded_prompt = embedded_prompt
         self.toxicity = make_toxicity_scorer(toxicity_model_dir or None)
         self.refusals = RefusalDetector()
         self.injection = InjectionScorer(None)
@@ -269,6 +271,14 @@ class EventScanner:
         return [self.text_signals(t, float(x), float(refusal(t)))
                 for t, x in zip(texts, toxic, strict=True)]
 
+    def _embedded(self, event: TraceEvent, prompt_text: str, redacted: str) -> str:
+        """The redacted text drift embeds: the whole prompt's when the selection is all of it
+        (a plain string, one message), else the selected messages redacted on their own."""
+        selected = event.prompt_text(self.embedded_prompt)
+        if selected == prompt_text:
+            return redacted
+        return self.text_signals(selected, 0.0, 0.0).text
+
     def scan(self, events: Sequence[TraceEvent]) -> list[EventScan]:
         prompt_texts = [e.prompt_text() for e in events]
         prompts = self.prompts.get_many(prompt_texts, self._scan_prompts)
@@ -291,5 +301,6 @@ class EventScanner:
                 prompt.toxicity, completion.toxicity if event.completion else 0.0,
                 prompt.flag, bool(completion.flag), pii, secrets,
                 completion.leaks_from(prompt_text) if completion.values else 0,
+                self._embedded(event, prompt_text, prompt.text),
             ))
         return out

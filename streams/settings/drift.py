@@ -18,6 +18,9 @@ EMBEDDING_BACKENDS = ("torch", "onnx-int8")
 DRIFT_FIELDS = ("prompt", "completion")
 
 
+PROMPT_EMBEDDING_TEXTS = ("last_user", "user_turns", "all")
+
+
 @dataclass(frozen=True, slots=True)
 class DriftSettings(Section):
     embedding_enabled: bool = setting(True, "embed prompts and completions and test their drift")
@@ -38,6 +41,9 @@ class DriftSettings(Section):
     min_window_events: int = setting(
         20, "a window or reference with fewer embedded events is not tested")
     drift_fields: str = setting("prompt,completion", "the embedded fields, comma-separated")
+    prompt_embedding_text: str = setting(
+        "last_user", "which of a chat prompt is embedded for drift: last_user, user_turns or "
+        "all (system prompt included; a system prompt change is prompt_version's)")
     drift_alpha: float = setting(0.01, "level of each drift test (MMD, centroid, cluster share)")
     drift_permutations: int = setting(
         500, "permutations (bootstrap draws) of each drift test's p-value")
@@ -65,6 +71,7 @@ class DriftSettings(Section):
             "must be auto, cpu, cuda[:N] or mps",
         )
         check_choice("embedding_backend", self.embedding_backend, EMBEDDING_BACKENDS)
+        check_choice("prompt_embedding_text", self.prompt_embedding_text, PROMPT_EMBEDDING_TEXTS)
         check(
             self.embedding_backend == "torch" or self.embedding_device in ("auto", "cpu"),
             "embedding_backend",

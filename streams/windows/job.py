@@ -42,8 +42,11 @@ log = logging.getLogger(__name__)
 RANGE_FILTER = (
     "timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}"
 )
-FIELD_TEXT = {"prompt": "prompt", "completion": "completion"}
-FIELD_FILTER = {"prompt": "prompt != ''", "completion": "status = 'ok' AND completion != ''"}
+# What drift embeds per field: for prompts the part prompt_embedding_text picked at ingest
+# (rows stored before it existed read their whole prompt).
+FIELD_TEXT = {"prompt": "embedded_prompt", "completion": "completion"}
+FIELD_FILTER = {"prompt": "embedded_prompt != ''",
+                "completion": "status = 'ok' AND completion != ''"}
 
 METRICS_SQL = f"""
 SELECT

@@ -46,6 +46,7 @@ def test_environment_overrides_file_and_aliases_are_read(tmp_path) -> None:
         ({"SEISMO_BATCH_SECONDS": "soon"}, "SEISMO_BATCH_SECONDS"),
         ({"SEISMO_REDACTION_POLICY": "none"}, "redaction_policy"),
         ({"SEISMO_KAFKA_SECURITY_PROTOCOL": "TLS"}, "kafka_security_protocol"),
+        ({"SEISMO_PROMPT_EMBEDDING_TEXT": "first_user"}, "prompt_embedding_text"),
         ({"SEISMO_CONFIG": "/nonexistent/seismo.toml"}, "SEISMO_CONFIG"),
     ],
 )

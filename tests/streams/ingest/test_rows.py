@@ -94,6 +94,31 @@ def test_a_completion_leak_is_a_value_the_prompt_did_not_hold() -> None:
                   PriceTable({}))["completion_leaks"] == 0
 
 
+CHAT = [
+    {"role": "system", "content": "You are Voltline's support assistant. Be concise."},
+    {"role": "user", "content": "My charger broke, write to ana.ruiz@example.org"},
+    {"role": "assistant", "content": "Sorry to hear that. Which model?"},
+    {"role": "user", "content": "The 65 W one, bought in May."},
+]
+
+
+@pytest.mark.parametrize(("select", "expected"), [
+    ("last_user", "The 65 W one, bought in May."),
+    ("user_turns", "My charger broke, write to <EMAIL>\nThe 65 W one, bought in May."),
+    ("all", None),  # the whole prompt, as stored
+])
+def test_drift_embeds_what_the_user_wrote(select: str, expected: str | None) -> None:
+    scanner = EventScanner(Redactor("redact"), embedded_prompt=select)
+    event = decode(prompt=CHAT)
+    stored = dict(zip(EVENT_COLUMNS, event_row(event, NOW, PriceTable({}),
+                                               scanner.scan([event])[0]), strict=True))
+    assert stored["embedded_prompt"] == (expected or stored["prompt"])
+    assert "You are Voltline" in stored["prompt"]  # the stored prompt keeps every message
+    # A prompt without user messages, or a plain string, is embedded whole.
+    system_only = decode(prompt=CHAT[:1])
+    assert scanner.scan([system_only])[0].embedded_prompt == CHAT[0]["content"]
+
+
 def plain_signals(scanner: EventScanner, events: list) -> list[EventScan]:
     """What ``EventScanner.scan`` computed before its cache: every text of the batch scanned
     by the detectors directly, toxicity as one batch."""
@@ -121,6 +146,7 @@ def plain_signals(scanner: EventScanner, events: list) -> list[EventScan]:
             {k: v for k, v in counts.items() if v and k in secret_types},
             sum(1 for value in {f.text for f in scanner.redactor.scan(completions[i])}
                 if value not in prompts[i]),
+            apply(event.prompt_text("last_user")).text,  # what prompt drift embeds
         ))
     return out
 
