@@ -16,13 +16,14 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
@@ -149,9 +150,9 @@ def run_demo(user: Settings, stable: float, incident: float, recovery: float, ti
 def _worker_env(bootstrap: str, root: Path) -> dict[str, str]:
     """The worker's environment: the user's, the demo's settings, and names of this run's own
     (topics, consumer group, store), so a run never reads what an earlier one left."""
-    run = uuid.uuid4().hex[:6]
     from streams.testing.ports import free_port
 
+    run = uuid.uuid4().hex[:6]
     env = {**os.environ, **DEMO_ENV,
            "SEISMO_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
            "SEISMO_TRACES_TOPIC": f"seismo-demo-{run}.traces",
@@ -182,8 +183,6 @@ def _wait_for_api(url: str, worker: subprocess.Popen, timeout: float = 120) -> N
         if worker.poll() is not None:
             raise SeismoError(f"the worker exited with code {worker.returncode}")
         try:
-            import urllib.request
-
             with urllib.request.urlopen(url + "/api/health", timeout=2):
                 return True
         except OSError:  # refused, reset, timed out, or a 503 while it starts
@@ -223,7 +222,7 @@ def _watch(settings: Settings, story, receiver, worker: subprocess.Popen, timeou
     return pages
 
 
-def _live_table(views, keys, expected_windows: int) -> Group:
+def _live_table(views, keys, expected_windows: int) -> Table:
     table = Table(title="Seismo demo — per stream key", title_justify="left")
     for name in ("stream key", "windows closed", "latest verdicts", "alerts firing"):
         table.add_column(name)
@@ -235,7 +234,7 @@ def _live_table(views, keys, expected_windows: int) -> Group:
             view.verdict_line() if view else "waiting for the first window",
             "[bold red]" + ", ".join(view.firing) + "[/]" if view and view.firing else "none",
         )
-    return Group(table)
+    return table
 
 
 def _conclude(settings: Settings, story, pages: Pages, console: Console) -> bool:

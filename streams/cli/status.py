@@ -80,7 +80,7 @@ def status_rows(settings: Settings, minutes: int) -> list[dict[str, Any]]:
 
 
 def status_table(settings: Settings, minutes: int) -> Table:
-    from streams.report.monitoring import KeyView
+    from streams.report.monitoring import verdict_line
 
     table = Table(title=f"Seismo — last {minutes} min")
     for name in ("app", "model", "events", "error rate", "p50 ms", "p95 ms", "tokens", "cost $",
@@ -89,7 +89,6 @@ def status_table(settings: Settings, minutes: int) -> Table:
                                                           "alerts firing") else "right")
     rows = status_rows(settings, minutes)
     for row in rows:
-        verdicts = {name: (v["verdict"], v["p_value"]) for name, v in row["verdicts"].items()}
         table.add_row(
             row["app"],
             row["model"],
@@ -100,7 +99,8 @@ def status_table(settings: Settings, minutes: int) -> Table:
             f"{int(row['tokens'] or 0):,}",
             f"{float(row['cost_usd'] or 0):.4f}",
             f"{row['windows_closed']:,}",
-            KeyView(row["app"], row["model"], verdicts=verdicts).verdict_line(),
+            verdict_line({name: (v["verdict"], v["p_value"])
+                          for name, v in row["verdicts"].items()}),
             "[bold red]" + ", ".join(row["alerts_firing"]) + "[/]" if row["alerts_firing"]
             else "none",
         )

@@ -274,6 +274,8 @@ class EventScanner:
     def _embedded(self, event: TraceEvent, prompt_text: str, redacted: str) -> str:
         """The redacted text drift embeds: the whole prompt's when the selection is all of it
         (a plain string, one message), else the selected messages redacted on their own."""
+        if self.embedded_prompt == "all" or isinstance(event.prompt, str):
+            return redacted  # the hot path's usual case: no second join or scan
         selected = event.prompt_text(self.embedded_prompt)
         if selected == prompt_text:
             return redacted

@@ -78,17 +78,20 @@ class KeyView:
         return sorted(f for f, (verdict, _) in self.verdicts.items() if verdict == "drift")
 
     def verdict_line(self) -> str:
-        """``prompt DRIFT p=3e-06 · 10 ok``: what is not fine by name, the rest counted."""
-        words = {"drift": "DRIFT", "insufficient_data": "too few events"}
-        parts = [f"{name} {words.get(verdict, verdict)}" + (f" p={p:.2g}" if verdict == "drift"
-                                                           else "")
-                 for name, (verdict, p) in sorted(self.verdicts.items(),
-                                                  key=lambda kv: (_RANK.get(kv[1][0], 3), kv[0]))
-                 if verdict != "no_drift"]
-        fine = sum(verdict == "no_drift" for verdict, _ in self.verdicts.values())
-        if fine:
-            parts.append(f"{fine} ok")
-        return " · ".join(parts) or "—"
+        return verdict_line(self.verdicts)
+
+
+def verdict_line(verdicts: dict[str, tuple[str, float]]) -> str:
+    """``prompt DRIFT p=3e-06 · 10 ok``: what is not fine by name, the rest counted."""
+    words = {"drift": "DRIFT", "insufficient_data": "too few events"}
+    parts = [f"{name} {words.get(verdict, verdict)}" + (f" p={p:.2g}" if verdict == "drift" else "")
+             for name, (verdict, p) in sorted(verdicts.items(),
+                                              key=lambda kv: (_RANK.get(kv[1][0], 3), kv[0]))
+             if verdict != "no_drift"]
+    fine = sum(verdict == "no_drift" for verdict, _ in verdicts.values())
+    if fine:
+        parts.append(f"{fine} ok")
+    return " · ".join(parts) or "—"
 
 
 def key_views(reader: Reader, minutes: int, windows: int = 0
