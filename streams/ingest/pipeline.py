@@ -150,17 +150,18 @@ class IngestPipeline:
         # Rows go to the sink only once the DLQ has its records: a batch that fails before
         # (and is replayed) leaves no rows behind to be written twice.
         self.sink.add(prepared.block)
-        written = await self._flush_until_written()
+        written = await flush_until_written(self.sink, self.metrics)
         if self.on_written is not None and prepared.stream_times:
             self.on_written(prepared.stream_times)
         self.metrics.inc("seismo_events_written_total", written, table=self.sink.table)
         self.metrics.inc("seismo_batches_total")
 
-    async def _flush_until_written(self) -> int:
-        """Flush, waiting out failures; no new records are taken meanwhile (backpressure)."""
-        while True:
-            try:
-                return await self.sink.flush()
-            except SinkUnavailable as exc:
-                self.metrics.inc("seismo_sink_failures_total", table=self.sink.table)
-                await asyncio.sleep(exc.retry_after)
+
+async def flush_until_written(sink: ClickHouseSink, metrics: Metrics) -> int:
+    """Flush, waiting out failures; no new records are taken meanwhile (backpressure)."""
+    while True:
+        try:
+            return await sink.flush()
+        except SinkUnavailable as exc:
+            metrics.inc("seismo_sink_failures_total", table=sink.table)
+            await asyncio.sleep(exc.retry_after)

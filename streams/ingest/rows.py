@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from detectors.scanners.redaction import Redactor
@@ -87,6 +87,25 @@ def event_row(
     )
 
 
+OTLP_REPLAY_HORIZON = timedelta(days=1)
+"""How far before its storage an OTLP row's ``ingested_at`` may be set (see :func:`version`)."""
+
+
+def version(event: TraceEvent, ingested_at: datetime, source: str) -> datetime:
+    """The ``ingested_at`` a row is stored under: the table's version, the newest row wins.
+
+    An OTLP span's row is versioned by the span's end instead (within
+    :data:`OTLP_REPLAY_HORIZON` of now): the content its log records fill in later
+    (:mod:`streams.ingest.log_join`) is written under the time of the fill, so a span replayed
+    after a crash, up to a day on, cannot replace the filled row with its bare one. Retention
+    counts from ``ingested_at``, so it may count from up to a day before the row was stored.
+    """
+    if source != "otlp":
+        return ingested_at
+    end = event.event_time + timedelta(milliseconds=event.latency_ms)
+    return min(ingested_at, max(end, ingested_at - OTLP_REPLAY_HORIZON))
+
+
 def trace_rows(
     events: Sequence[TraceEvent],
     ingested_at: datetime,
@@ -96,7 +115,7 @@ def trace_rows(
 ) -> list[tuple[Any, ...]]:
     """Rows of a batch of valid trace events, scanned and redacted together."""
     signals = scanner.scan(events)
-    return [event_row(e, ingested_at, prices, s, source)
+    return [event_row(e, version(e, ingested_at, source), prices, s, source)
             for e, s in zip(events, signals, strict=True)]
 
 

@@ -40,7 +40,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
@@ -67,6 +67,25 @@ class Pipeline(Protocol):
     async def write(self, records: Sequence[Record], prepared: Awaitable[Any]) -> None:
         """Returns once the batch (its preparation awaited here) is durably written, raises
         otherwise."""
+        ...
+
+
+@runtime_checkable
+class Holding(Protocol):
+    """A pipeline that keeps what some records hold past their batch
+    (:class:`~streams.ingest.log_join.LogJoin`: log records waiting for their span): their
+    offsets are committed only once it lets go of them."""
+
+    def offsets(self) -> dict[TopicPartition, int]:
+        """What may be committed, per partition it has taken records from."""
+        ...
+
+    async def tick(self) -> None:
+        """Work on what it holds (called after every batch and when none comes)."""
+        ...
+
+    def revoked(self, partitions: set[TopicPartition]) -> None:
+        """Let go of the offsets of partitions another worker owns now."""
         ...
 
 
@@ -132,11 +151,14 @@ class _InFlight:
 class _WaitForBatchesInFlight(ConsumerRebalanceListener):
     """Revocation waits until every batch taken is written and its offsets committed."""
 
-    def __init__(self, in_flight: _InFlight) -> None:
+    def __init__(self, in_flight: _InFlight, holding: Sequence[Holding] = ()) -> None:
         self._in_flight = in_flight
+        self._holding = holding
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._in_flight.idle()
+        for pipeline in self._holding:
+            pipeline.revoked(revoked)
         log.info("ingest: %d partitions revoked", len(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -184,6 +206,8 @@ class IngestConsumer:
         self.retry_seconds = retry_seconds
         self.processes = processes
         self._in_flight = _InFlight()
+        self._holding = [p for p in self.pipelines.values() if isinstance(p, Holding)]
+        self._held: dict[TopicPartition, int] = {}
         self._stopping = False
         self._task: asyncio.Task | None = None
 
@@ -209,7 +233,8 @@ class IngestConsumer:
     async def _consume(self) -> None:
         """One consumer's life: join the group, take batches, leave the group on the way out."""
         consumer = AIOKafkaConsumer(**self.options)
-        consumer.subscribe(list(self.pipelines), listener=_WaitForBatchesInFlight(self._in_flight))
+        consumer.subscribe(list(self.pipelines),
+                           listener=_WaitForBatchesInFlight(self._in_flight, self._holding))
         fetch: asyncio.Task[_Batch | None] | None = None
         try:
             await consumer.start()
@@ -217,6 +242,7 @@ class IngestConsumer:
                 batch = await (fetch or self._take(consumer))
                 fetch = None
                 if batch is None:
+                    await self._tick(consumer)
                     continue
                 # The next batch is fetched, and its preparation started, while this one is
                 # written: the one batch taken ahead.
@@ -280,14 +306,22 @@ class IngestConsumer:
     async def _write_and_commit(self, consumer: AIOKafkaConsumer, batch: _Batch) -> bool:
         """Write every topic's records, then commit; False when the batch must be replayed."""
         try:
-            for topic, records in batch.by_topic.items():
-                await self.pipelines[topic].write(records, batch.prepared[topic])
+            # In the pipelines' order, not the fetch's: spans are stored before the log records
+            # that are joined to them.
+            for topic, pipeline in self.pipelines.items():
+                if topic in batch.by_topic:
+                    await pipeline.write(batch.by_topic[topic], batch.prepared[topic])
+            for holding in self._holding:
+                await holding.tick()
         except Exception:
             log.exception("ingest: a batch of %d records failed; replaying it in %.1fs",
                           sum(map(len, batch.by_topic.values())), self.retry_seconds)
             self.metrics.inc("seismo_ingest_failures_total", stage="process")
             return False
         offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.by_partition.items()}
+        for holding in self._holding:
+            offsets.update(holding.offsets())
+        self._held.update(offsets)
         try:
             await consumer.commit(offsets)
         except KafkaError as exc:
@@ -298,6 +332,23 @@ class IngestConsumer:
             self.metrics.inc("seismo_commit_failures_total")
         self._in_flight.settled()
         return True
+
+    async def _tick(self, consumer: AIOKafkaConsumer) -> None:
+        """No batch came: let the holding pipelines work, commit what they let go of."""
+        if not self._holding:
+            return
+        try:
+            for holding in self._holding:
+                await holding.tick()
+            offsets = {tp: offset for holding in self._holding
+                       for tp, offset in holding.offsets().items()
+                       if self._held.get(tp) != offset}
+            if offsets:
+                await consumer.commit(offsets)
+                self._held.update(offsets)
+        except Exception as exc:  # retried on the next turn; nothing is committed past it
+            log.warning("ingest: working on held records failed, retrying: %s", exc)
+            self.metrics.inc("seismo_ingest_failures_total", stage="held")
 
     @staticmethod
     def _rewind(consumer: AIOKafkaConsumer, *batches: _Batch) -> None:

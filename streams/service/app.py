@@ -40,9 +40,11 @@ from streams.api_tokens import worker_tokens
 from streams.embedding.encoder import TextEmbedder
 from streams.heap import freeze_startup_objects
 from streams.ingest.dead_letters import DeadLetters
+from streams.ingest.log_join import LogJoin
 from streams.ingest.pipeline import IngestPipeline
 from streams.ingest.pool import PreparePool
 from streams.ingest.prepare import PrepareConfig, PrepareFn, Preparer
+from streams.ingest.scan import EventScanner
 from streams.kafka.consumer import IngestConsumer, consumer_options
 from streams.kafka.lag import ConsumerLag
 from streams.kafka.progress import ProgressWatch
@@ -238,6 +240,7 @@ def build_ingest(
         settings, store, windows,
         events_prepare=lambda source: hooks.prepare(pool_or_loop(source)),
         feedback_prepare=in_loop.in_loop("feedback"),
+        scanner=lambda: in_loop.scanner,
         dead_letters=dead_letters, metrics=metrics, on_poison=announce_poison,
         max_attempts=settings.batch_max_attempts,
     )
@@ -266,9 +269,10 @@ def build_ingest(
 def ingest_pipelines(
     settings: Settings, store: ClickHouseStore, windows: WindowService,
     events_prepare: Callable[[str], PrepareFn], feedback_prepare: PrepareFn,
-    **pipeline_options: Any,
-) -> dict[str, IngestPipeline]:
-    """One pipeline per source topic; trace and OTLP events feed the windows."""
+    scanner: Callable[[], EventScanner], **pipeline_options: Any,
+) -> dict[str, IngestPipeline | LogJoin]:
+    """One pipeline per source topic; trace and OTLP events feed the windows. The OTLP logs
+    topic comes last: a batch's spans are stored before its log records look for them."""
     trace_pipeline = IngestPipeline(
         prepare=events_prepare("trace"),
         sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
@@ -287,6 +291,11 @@ def ingest_pipelines(
             sink=ClickHouseSink(store, EVENTS, EVENT_COLUMNS),
             on_written=windows.observe,
             **pipeline_options,
+        )
+    if settings.otlp_logs_topic:
+        pipelines[settings.otlp_logs_topic] = LogJoin(
+            store, scanner, pipeline_options["dead_letters"], pipeline_options["metrics"],
+            settings.otlp_encoding, settings.max_otlp_bytes, settings.otlp_log_wait_seconds,
         )
     return pipelines
 

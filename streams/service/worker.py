@@ -34,7 +34,8 @@ def prepare(settings: Settings) -> ClickHouseStore:
                 settings.feedback_topic: source,
                 settings.dlq_topic: 0,
                 settings.alerts_topic: source,
-                **({settings.otlp_topic: source} if settings.otlp_topic else {}),
+                **{topic: source for topic in (settings.otlp_topic, settings.otlp_logs_topic)
+                   if topic},
             },
             replication=settings.topic_replication,
             **settings.kafka_client_options(),

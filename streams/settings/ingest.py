@@ -29,7 +29,10 @@ class IngestSettings(Section):
     max_otlp_bytes: int = setting(
         16_777_216, "larger OTLP records go to the DLQ (a Collector batch is larger than one "
         "event)")
-    otlp_encoding: str = setting("auto", "`otlp_json`, `otlp_proto` or `auto`")
+    otlp_encoding: str = setting("auto", "`otlp_json`, `otlp_proto` or `auto` (both OTLP topics)")
+    otlp_log_wait_seconds: float = setting(
+        60.0, "how long a GenAI log record waits for its span to be stored before it is "
+        "dead-lettered as `otlp_log_orphan`")
     max_future_skew_seconds: float = setting(3600.0, "events stamped further ahead go to the DLQ")
     redaction_policy: str = setting("redact", "`raw`, `redact` or `hash`")
     # Keys hash tags and user_id pseudonyms; empty: one generated per deployment
@@ -44,6 +47,7 @@ class IngestSettings(Section):
         check_at_least(self, 1, "batch_max_attempts")
         check(self.ingest_processes >= 0, "ingest_processes", "must be 0 or more")
         check(self.max_event_bytes >= 1024, "max_event_bytes", "must be at least 1024")
+        check(self.otlp_log_wait_seconds > 0, "otlp_log_wait_seconds", "must be positive")
         check(self.max_future_skew_seconds >= 0, "max_future_skew_seconds", "must be >= 0")
         check_choice("redaction_policy", self.redaction_policy, REDACTION_POLICIES)
         check(

@@ -30,6 +30,9 @@ class KafkaSettings(Section):
     alerts_topic: str = setting("seismo.alerts", "alert transitions")
     otlp_topic: str = setting(
         "", "the OTel Collector kafka exporter's topic, e.g. `otlp_spans` (empty: off)")
+    otlp_logs_topic: str = setting(
+        "", "the kafka exporter's logs topic, e.g. `otlp_logs`: GenAI log records filling in "
+        "their spans' prompt and completion (empty: off)")
     topic_partitions: int = setting(
         4, "partitions of the source topics (created before the worker starts)")
     topic_replication: int = setting(1, "replication factor of the topics Seismo creates")
@@ -42,6 +45,8 @@ class KafkaSettings(Section):
 
     def __post_init__(self) -> None:
         check_at_least(self, 1, "topic_partitions", "topic_replication")
+        check(not self.otlp_logs_topic or bool(self.otlp_topic), "otlp_logs_topic",
+              "needs otlp_topic: its log records are joined to the spans of that topic")
         check(self.kafka_session_timeout_seconds >= 6, "kafka_session_timeout_seconds",
               "must be at least 6 (the broker's group.min.session.timeout.ms)")
         check(1 <= self.kafka_port <= 65535, "kafka_port", "must be a TCP port")

@@ -76,6 +76,8 @@ def test_unknown_key_in_file_is_an_error(tmp_path) -> None:
         ({"drift_clusters": 0}, "drift_clusters"),
         ({"injection_threshold": 2.0}, "injection_threshold"),
         ({"explain_url": "ftp://x"}, "explain_url"),
+        ({"otlp_logs_topic": "otlp_logs"}, "otlp_logs_topic"),
+        ({"otlp_log_wait_seconds": 0}, "otlp_log_wait_seconds"),
     ],
 )
 def test_each_section_checks_its_own_settings(changes: dict, setting: str) -> None:

@@ -1,11 +1,12 @@
-"""Spans from the real OpenTelemetry instrumentations of the ``openai`` client, as the
-Collector's kafka exporter would publish them.
+"""Spans and log records from the real OpenTelemetry instrumentations of the ``openai``
+client, as the Collector's kafka exporter would publish them.
 
 A local OpenAI-compatible server (:class:`FakeOpenAI`: chat, streamed chat, embeddings, and a
 400 for the model ``no-such-model``) answers the calls; each instrumentation mode runs in a
-process of its own (they all patch the same ``openai`` module), records its spans in memory and
-writes one ``ExportTraceServiceRequest`` as ``otlp_proto`` (protobuf) and ``otlp_json`` (the
-OTLP JSON mapping: camelCase, hex ids), as the Collector encodes them::
+process of its own (they all patch the same ``openai`` module), records its spans and log
+records in memory and writes one ``ExportTraceServiceRequest`` and one
+``ExportLogsServiceRequest``, each as ``otlp_proto`` (protobuf) and ``otlp_json`` (the OTLP
+JSON mapping: camelCase, hex ids), as the Collector encodes them::
 
     python -m tests.support.otel_capture MODE BASE_URL OUT_DIR
 """
@@ -33,7 +34,12 @@ MODES: dict[str, dict[str, str]] = {
     "openinference": {},
     "openinference_genai": {"OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"},
     "openllmetry": {"TRACELOOP_TRACE_CONTENT": "true"},
+    # Content as log records (the logs topic): openai-v2's default event form, and
+    # OpenLLMetry's events mode (``use_attributes=False``).
+    "openai_v2_events": {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"},
+    "openllmetry_events": {"TRACELOOP_TRACE_CONTENT": "true"},
 }
+LOG_MODES = ("openai_v2_events", "openllmetry_events")
 ROUNDS = 3
 FAILING_MODEL = "no-such-model"
 SYSTEM = "You are the support assistant of Voltline Electronics. Answer briefly."
@@ -139,24 +145,34 @@ class FakeOpenAI:
             self._loop.call_soon_threadsafe(self._loop.stop)
 
 
-def capture(mode: str, base_url: str, out: Path) -> tuple[bytes, bytes]:
-    """Run ``mode`` in a child process; its spans as (otlp_proto, otlp_json) bytes."""
+@dataclass(frozen=True)
+class Captured:
+    """One mode's export requests, each as (otlp_proto, otlp_json) bytes."""
+
+    spans: tuple[bytes, bytes]
+    logs: tuple[bytes, bytes]
+
+
+def capture(mode: str, base_url: str, out: Path) -> Captured:
+    """Run ``mode`` in a child process; its spans and log records."""
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **MODES[mode], "OTEL_SDK_DISABLED": "false"}
     run = subprocess.run([sys.executable, "-m", "tests.support.otel_capture", mode, base_url,
                           str(out)], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-4000:]
-    return (out / "spans.pb").read_bytes(), (out / "spans.json").read_bytes()
+    return Captured(*(((out / f"{name}.pb").read_bytes(), (out / f"{name}.json").read_bytes())
+                      for name in ("spans", "logs")))
 
 
-def _instrument(mode: str) -> None:
-    if mode == "openai_v2_span":
+def _instrument(mode: str, logger_provider) -> None:
+    if mode.startswith("openai_v2"):
         from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
     elif mode.startswith("openinference"):
         from openinference.instrumentation.openai import OpenAIInstrumentor
     else:
         from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-    OpenAIInstrumentor().instrument()
+    options = {"use_attributes": False} if mode == "openllmetry_events" else {}
+    OpenAIInstrumentor(**options).instrument(logger_provider=logger_provider)
 
 
 def _call(client, call: Call) -> None:
@@ -196,31 +212,43 @@ def _hex_ids(value):
 
 def main(mode: str, base_url: str, out: str) -> None:
     import openai
-    from google.protobuf.json_format import MessageToDict
     from opentelemetry import trace
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": f"app-{mode}"}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    resource = Resource.create({"service.name": f"app-{mode}"})
+    spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(SimpleSpanProcessor(spans))
     trace.set_tracer_provider(provider)
-    _instrument(mode)
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    _instrument(mode, logger_provider)
     client = openai.OpenAI(base_url=base_url + "/v1", api_key="sk-test", max_retries=0)
     tracer = trace.get_tracer("app")
     # One span around the calls that is not a model call, in each convention's own terms.
     wrapper = {"openinference.span.kind": "CHAIN"} if mode.startswith("openinference") else (
-        {"traceloop.span.kind": "workflow"} if mode == "openllmetry" else {})
+        {"traceloop.span.kind": "workflow"} if mode.startswith("openllmetry") else {})
     with tracer.start_as_current_span("handle-request", attributes=wrapper):
         for call in calls():
             _call(client, call)
     provider.force_flush()
-    request = encode_spans(exporter.get_finished_spans())
-    Path(out, "spans.pb").write_bytes(request.SerializeToString())
-    Path(out, "spans.json").write_text(json.dumps(_hex_ids(MessageToDict(request))))
+    logger_provider.force_flush()
+    _write(Path(out), spans.get_finished_spans(), logs.get_finished_logs())
+
+
+def _write(out: Path, spans, logs) -> None:
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    for name, request in (("spans", encode_spans(spans)), ("logs", encode_logs(logs))):
+        (out / f"{name}.pb").write_bytes(request.SerializeToString())
+        (out / f"{name}.json").write_text(json.dumps(_hex_ids(MessageToDict(request))))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,6 +20,7 @@ from streams.ingest.decode import EMPTY, FUTURE_TIMESTAMP, TOO_LARGE, Rejected
 from streams.ingest.otlp import json_decode, proto_decode
 from streams.ingest.otlp.exceptions import OtlpFormatError, SpanMappingError
 from streams.ingest.otlp.genai import CALL, SKIP, classify, to_event_dict
+from streams.ingest.otlp.model import ExportTraceServiceRequest
 from streams.ingest.otlp.spans import SpanRecord, iter_spans
 
 Encoding = Literal["otlp_json", "otlp_proto", "auto"]
@@ -72,22 +73,9 @@ def decode_otlp(
         When ``max_future_skew`` is given, spans starting more than that after ``now``
         (default: the current time) are rejected as ``timestamp_in_future``.
     """
-    if encoding not in ENCODINGS:
-        raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
-    if not raw:
-        return Rejected(EMPTY, "the record has no value")
-    if max_bytes is not None and len(raw) > max_bytes:
-        return Rejected(TOO_LARGE, f"{len(raw)} bytes > max_event_bytes {max_bytes}")
-    if encoding == "auto":
-        encoding = "otlp_json" if raw[:1] == b"{" else "otlp_proto"
-    try:
-        if encoding == "otlp_json":
-            request = json_decode.decode_request(raw)
-        else:
-            request = proto_decode.decode_request(raw)
-    except OtlpFormatError as exc:
-        return Rejected(exc.reason, exc.detail)
-
+    request = read_request(raw, encoding, max_bytes)
+    if isinstance(request, Rejected):
+        return request
     latest = None
     if max_future_skew is not None:
         latest = (now or datetime.now(UTC)) + max_future_skew
@@ -106,6 +94,25 @@ def decode_otlp(
         else:
             batch.events.append(result)
     return batch
+
+
+def read_request(raw: bytes | None, encoding: Encoding, max_bytes: int | None,
+                 root: type = ExportTraceServiceRequest) -> Any:
+    """One exporter record as its ``root`` request (traces by default), or why not."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
+    if not raw:
+        return Rejected(EMPTY, "the record has no value")
+    if max_bytes is not None and len(raw) > max_bytes:
+        return Rejected(TOO_LARGE, f"{len(raw)} bytes > max_event_bytes {max_bytes}")
+    if encoding == "auto":
+        encoding = "otlp_json" if raw[:1] == b"{" else "otlp_proto"
+    try:
+        if encoding == "otlp_json":
+            return json_decode.decode_request(raw, root)
+        return proto_decode.decode_request(raw, root)
+    except OtlpFormatError as exc:
+        return Rejected(exc.reason, exc.detail)
 
 
 def _event(span: SpanRecord, latest: datetime | None) -> TraceEvent | Rejected:

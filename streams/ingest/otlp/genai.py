@@ -81,8 +81,8 @@ _CONTENT_LIKE = CONTENT_KEYS | {
     "gen_ai.retrieval.documents",
     "gen_ai.retrieval.query.text",
 }
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
-_SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
+TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 CALL, SKIP, UNMAPPED = "call", "skip", "unmapped"
@@ -188,11 +188,11 @@ def to_event_dict(span: SpanRecord) -> dict[str, Any]:
 
 
 def _check_ids(span: SpanRecord) -> None:
-    if not _TRACE_ID.match(span.trace_id) or not span.trace_id.strip("0"):
+    if not TRACE_ID.match(span.trace_id) or not span.trace_id.strip("0"):
         raise SpanMappingError(f"span {span.span_id!r}: invalid trace_id {span.trace_id!r}")
-    if not _SPAN_ID.match(span.span_id) or not span.span_id.strip("0"):
+    if not SPAN_ID.match(span.span_id) or not span.span_id.strip("0"):
         raise SpanMappingError(f"trace {span.trace_id}: invalid span_id {span.span_id!r}")
-    if span.parent_span_id and not _SPAN_ID.match(span.parent_span_id):
+    if span.parent_span_id and not SPAN_ID.match(span.parent_span_id):
         raise SpanMappingError(
             f"span {event_id(span.trace_id, span.span_id)}: "
             f"invalid parent_span_id {span.parent_span_id!r}"

@@ -7,21 +7,25 @@ be ``"NaN"``/``"Infinity"``; string fields still refuse numbers and the like.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from streams.ingest.otlp.exceptions import OtlpFormatError
-from streams.ingest.otlp.model import ExportTraceServiceRequest
+from streams.ingest.otlp.model import ExportLogsServiceRequest, ExportTraceServiceRequest
 
 INVALID_JSON = "otlp_invalid_json"
 SCHEMA = "otlp_schema"
 
-_DECODER = msgspec.json.Decoder(ExportTraceServiceRequest, strict=False)
+_DECODERS = {root: msgspec.json.Decoder(root, strict=False)
+             for root in (ExportTraceServiceRequest, ExportLogsServiceRequest)}
 
 
-def decode_request(raw: bytes) -> ExportTraceServiceRequest:
-    """Decode one ``ExportTraceServiceRequest``; raises :class:`OtlpFormatError`."""
+def decode_request(raw: bytes, root: type = ExportTraceServiceRequest) -> Any:
+    """Decode one ``ExportTraceServiceRequest`` (or ``root``, e.g. the logs request);
+    raises :class:`OtlpFormatError`."""
     try:
-        return _DECODER.decode(raw)
+        return _DECODERS[root].decode(raw)
     except msgspec.ValidationError as exc:
         raise OtlpFormatError(SCHEMA, str(exc)) from None
     except msgspec.DecodeError as exc:

@@ -96,6 +96,35 @@ class ResourceSpans(_Message):
     scope_spans: list[ScopeSpans] = []
 
 
+class LogRecord(_Message):
+    """``LogRecord`` in ``logs.proto``: a GenAI event (``event_name``, or the older
+    ``event.name`` attribute) whose ``body`` carries the message, tied to its span by ids."""
+
+    time_unix_nano: int = 0
+    observed_time_unix_nano: int = 0
+    body: AnyValue | None = None
+    attributes: list[KeyValue] = []
+    trace_id: str = ""
+    span_id: str = ""
+    event_name: str = ""
+
+
+class ScopeLogs(_Message):
+    scope: InstrumentationScope | None = None
+    log_records: list[LogRecord] = []
+
+
+class ResourceLogs(_Message):
+    resource: Resource | None = None
+    scope_logs: list[ScopeLogs] = []
+
+
+class ExportLogsServiceRequest(_Message):
+    """A record of the kafka exporter's logs output (``resource_logs`` required, as above)."""
+
+    resource_logs: list[ResourceLogs]
+
+
 class ExportTraceServiceRequest(_Message):
     """What the Collector's kafka exporter writes as one record's value.
 

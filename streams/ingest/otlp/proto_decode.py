@@ -1,11 +1,11 @@
 """OTLP protobuf (the kafka exporter's ``otlp_proto`` encoding) to :mod:`streams.ingest.otlp.model`.
 
 A table-driven reader over :mod:`streams.ingest.otlp.wire` instead of the ``opentelemetry-proto``
-package: the Seismo worker needs 12 messages of a stable, versioned schema, and ~100 lines
+package: the Seismo worker needs 16 messages of a stable, versioned schema, and ~100 lines
 avoid pulling protobuf's runtime (and its version pins) into every deployment. Field numbers
 are those of opentelemetry-proto v1 (``trace.proto``, ``common.proto``, ``resource.proto``,
-``trace_service.proto``). Unknown fields are skipped, as a proto3 reader must, so payloads
-from newer Collectors still decode.
+``trace_service.proto``, ``logs.proto``, ``logs_service.proto``). Unknown fields are skipped,
+as a proto3 reader must, so payloads from newer Collectors still decode.
 """
 
 from __future__ import annotations
@@ -77,6 +77,25 @@ _SCHEMA: dict[type, dict[int, _Field]] = {
         3: _Field("attributes", model.KeyValue, True),
     },
     model.Status: {2: _Field("message", "string"), 3: _Field("code", "int64")},
+    # logs.proto and logs_service.proto
+    model.ExportLogsServiceRequest: {1: _Field("resource_logs", model.ResourceLogs, True)},
+    model.ResourceLogs: {
+        1: _Field("resource", model.Resource),
+        2: _Field("scope_logs", model.ScopeLogs, True),
+    },
+    model.ScopeLogs: {
+        1: _Field("scope", model.InstrumentationScope),
+        2: _Field("log_records", model.LogRecord, True),
+    },
+    model.LogRecord: {
+        1: _Field("time_unix_nano", "fixed64"),
+        5: _Field("body", model.AnyValue),
+        6: _Field("attributes", model.KeyValue, True),
+        9: _Field("trace_id", "hex"),
+        10: _Field("span_id", "hex"),
+        11: _Field("observed_time_unix_nano", "fixed64"),
+        12: _Field("event_name", "string"),
+    },
     model.KeyValue: {1: _Field("key", "string"), 2: _Field("value", model.AnyValue)},
     model.AnyValue: {
         1: _Field("string_value", "string"),
@@ -92,10 +111,11 @@ _SCHEMA: dict[type, dict[int, _Field]] = {
 }
 
 
-def decode_request(raw: bytes) -> model.ExportTraceServiceRequest:
-    """Decode one ``ExportTraceServiceRequest``; raises :class:`OtlpFormatError`."""
+def decode_request(raw: bytes, root: type = model.ExportTraceServiceRequest) -> Any:
+    """Decode one ``ExportTraceServiceRequest`` (or ``root``, e.g. the logs request);
+    raises :class:`OtlpFormatError`."""
     try:
-        return _message(model.ExportTraceServiceRequest, memoryview(raw), 0)
+        return _message(root, memoryview(raw), 0)
     except WireError as exc:
         raise OtlpFormatError(INVALID_PROTO, str(exc)) from None
 

@@ -2,8 +2,8 @@
 OpenAI-compatible server: every model call becomes one event, field by field, from the
 protobuf and the JSON encoding alike; the span around the calls is skipped and counted.
 
-Content carried in log records (openai-v2's default event form, OpenLLMetry's events mode)
-needs the logs topic, which is not built yet: those modes are not here.
+The modes that carry content in log records (openai-v2's default event form, OpenLLMetry's
+events mode) are checked here for their spans, and in ``test_log_join.py`` joined to their logs.
 """
 
 from __future__ import annotations
@@ -19,24 +19,15 @@ from streams.ingest.otlp import OtlpBatch, decode_otlp
 from streams.ingest.prepare import PrepareConfig, Preparer
 from streams.settings import Settings
 from tests.streams.ingest.otlp.fixtures import single_span_request
-from tests.support.otel_capture import MODES, SYSTEM, FakeOpenAI, answer, calls, capture
+from tests.support.otel_capture import LOG_MODES, MODES, SYSTEM, answer, calls
 
 SKIPPED = {"openai_v2_span": {"other": 1}, "openinference": {"chain": 1},
-           "openinference_genai": {"chain": 1}, "openllmetry": {"workflow": 1}}
-
-
-@pytest.fixture(scope="module")
-def captured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bytes, bytes]]:
-    server = FakeOpenAI().start()
-    try:
-        root = tmp_path_factory.mktemp("otel")
-        return {mode: capture(mode, server.url, root / mode) for mode in MODES}
-    finally:
-        server.stop()
+           "openinference_genai": {"chain": 1}, "openllmetry": {"workflow": 1},
+           "openai_v2_events": {"other": 1}, "openllmetry_events": {"workflow": 1}}
 
 
 def batches(captured, mode: str) -> tuple[OtlpBatch, OtlpBatch]:
-    proto, as_json = captured[mode]
+    proto, as_json = captured[mode].spans
     return decode_otlp(proto, "otlp_proto"), decode_otlp(as_json, "otlp_json")
 
 
@@ -44,7 +35,7 @@ def text(prompt) -> str:
     return prompt if isinstance(prompt, str) else "\n".join(m.content for m in prompt)
 
 
-@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("mode", [m for m in MODES if m not in LOG_MODES])
 def test_every_model_call_is_stored_with_its_fields(captured, mode: str) -> None:
     proto, as_json = batches(captured, mode)
     assert msgspec.to_builtins(proto.events) == msgspec.to_builtins(as_json.events)
@@ -92,6 +83,6 @@ def test_an_llm_span_without_a_model_is_dead_lettered_with_its_keys_only() -> No
 
 
 def test_the_capture_writes_the_collectors_json_ids_in_hex(captured) -> None:
-    doc = json.loads(captured["openllmetry"][1])
+    doc = json.loads(captured["openllmetry"].spans[1])
     span = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     assert len(span["traceId"]) == 32 and int(span["traceId"], 16)

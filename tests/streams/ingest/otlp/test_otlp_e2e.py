@@ -8,6 +8,7 @@ records, as when two Collectors with different settings share it.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from schemas.events import TraceEvent
 from streams.ingest.otlp import OtlpBatch, decode_otlp
 from streams.kafka.admin import ensure_topics
 from tests.streams.ingest.otlp.fixtures import encode_request, export_request, json_bytes, variant
+from tests.support.otel_capture import calls
 from tests.support.workers import Deployment, produce_raw, read_topic
 
 OTLP_ROWS = "SELECT count() FROM events FINAL WHERE source = 'otlp'"
@@ -107,3 +109,44 @@ def test_collector_records_land_once_and_bad_ones_reach_the_dlq(deployment: Depl
     produce_raw(deployment.bootstrap, topic, [as_json, later], keys=[KEY, KEY])
     deployment.wait_rows(OTLP_ROWS, 12)
     assert deployment.scalar("SELECT uniqExact(event_id) FROM events WHERE source = 'otlp'") == 12
+
+
+CONTENT_ROWS = ("SELECT count() FROM events FINAL WHERE source = 'otlp' AND prompt != '' "
+                "AND completion != ''")
+APP_ROWS = "SELECT * FROM events FINAL WHERE app LIKE 'app-%' ORDER BY event_id"
+# The chat calls whose log records carry a prompt and a completion (the errors have no choice).
+CHATS = sum(c.kind in ("chat", "chat_system", "stream") for c in calls())
+
+
+def test_log_records_fill_their_spans_in_either_order_and_a_replay_keeps_one_row(
+        deployment: Deployment, captured) -> None:
+    spans, logs = f"t{deployment.name}.otlp_spans", f"t{deployment.name}.otlp_logs"
+    asyncio.run(ensure_topics(deployment.bootstrap, {spans: 4, logs: 4}))
+    deployment.extra_env.update({"SEISMO_OTLP_TOPIC": spans, "SEISMO_OTLP_LOGS_TOPIC": logs,
+                                 "SEISMO_OTLP_LOG_WAIT_SECONDS": "20",
+                                 "SEISMO_REDACTION_POLICY": "raw"})
+    v2, openllmetry = captured["openai_v2_events"], captured["openllmetry_events"]
+    # openai-v2's log records come before their spans, OpenLLMetry's after theirs are stored.
+    produce_raw(deployment.bootstrap, logs, [v2.logs[0]], keys=[KEY])
+    deployment.start()
+    produce_raw(deployment.bootstrap, spans, [v2.spans[1], openllmetry.spans[0]], keys=[KEY] * 2)
+    deployment.wait_rows(OTLP_ROWS, 2 * len(calls()))
+    produce_raw(deployment.bootstrap, logs, [openllmetry.logs[1]], keys=[KEY])
+    deployment.wait_rows(CONTENT_ROWS, 2 * CHATS)
+    stored = deployment.query(APP_ROWS)
+
+    # Both topics replayed, the spans last; a log record nobody's span answers comes after, on
+    # the same partition: once it is dead-lettered, the replay has been consumed.
+    orphan = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [{
+        "eventName": "gen_ai.user.message", "traceId": "ab" * 16, "spanId": "cd" * 8,
+        "body": {"stringValue": "hello?"}}]}]}]}).encode()
+    produce_raw(deployment.bootstrap, logs, [v2.logs[1], openllmetry.logs[0], orphan],
+                keys=[KEY] * 3)
+    produce_raw(deployment.bootstrap, spans, [v2.spans[0], openllmetry.spans[1]], keys=[KEY] * 2)
+    [dead] = read_topic(deployment.bootstrap, deployment.dlq_topic, 1, timeout=90)
+    assert dict(dead.headers)["seismo.reason"] == b"otlp_log_orphan"
+    produce_raw(deployment.bootstrap, spans, [json_bytes(recent_variant("after"))], keys=[KEY])
+    deployment.wait_rows(OTLP_ROWS, 2 * len(calls()) + 4)
+    assert deployment.query(APP_ROWS) == stored
+    assert deployment.scalar("SELECT uniqExact(event_id) FROM events WHERE app LIKE 'app-%'") == (
+        2 * len(calls()))
